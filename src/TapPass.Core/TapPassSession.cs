@@ -1,0 +1,178 @@
+namespace TapPass;
+
+/// <summary>
+/// The ambient TapPass session: calls made inside a <see cref="Begin(string?, string?, string?)"/> scope (or an ASP.NET Core request with
+/// <c>UseTapPass()</c>) send its ids as headers, and ids the gateway assigns are recorded on it.
+/// Backed by an <see cref="AsyncLocal{T}"/> holding a small holder that is cleared when the scope ends, so work that
+/// outlives the scope sees <see langword="null"/> instead of a stale session.
+/// </summary>
+public sealed class TapPassSession
+{
+    private const int MaxIdLength = 128;
+    private static readonly AsyncLocal<Holder?> CurrentHolder = new();
+
+    private string? _sessionId;
+    private string? _agentUuid;
+    private string? _taskId;
+    private string? _auditUrl;
+
+    private TapPassSession(string? sessionId, string? agentUuid, string? taskId, bool autoOpened)
+    {
+        _sessionId = sessionId;
+        _agentUuid = agentUuid;
+        _taskId = taskId;
+        AutoOpened = autoOpened;
+    }
+
+    /// <summary>The session in force for the current asynchronous flow, or null.</summary>
+    public static TapPassSession? Current => CurrentHolder.Value?.Session;
+
+    /// <summary>Session id (<c>ses_…</c>): given at <see cref="Begin(string?, string?, string?)"/> or assigned by the gateway on the first call.</summary>
+    public string? SessionId => Volatile.Read(ref _sessionId);
+
+    /// <summary>Agent uuid.</summary>
+    public string? AgentUuid => Volatile.Read(ref _agentUuid);
+
+    /// <summary>Task id.</summary>
+    public string? TaskId => Volatile.Read(ref _taskId);
+
+    /// <summary>Audit page of the session, once the gateway has reported it.</summary>
+    public string? AuditUrl => Volatile.Read(ref _auditUrl);
+
+    /// <summary>True when the session was opened automatically for this scope (and is closed at its end).</summary>
+    public bool AutoOpened { get; }
+
+    /// <summary>
+    /// Starts a session scope. Calls inside it join <paramref name="sessionId"/> (or the session the gateway opens on
+    /// the first call). Dispose the scope to end it; nested scopes restore the outer one.
+    /// </summary>
+    /// <param name="sessionId">Existing session to join, or null to let the gateway open one.</param>
+    /// <param name="agentUuid">Agent uuid the caller claims.</param>
+    /// <param name="taskId">Task id inside the session.</param>
+    /// <exception cref="ArgumentException">An id is malformed (see <see cref="IsWellFormedId"/>).</exception>
+    public static TapPassSessionScope Begin(string? sessionId = null, string? agentUuid = null, string? taskId = null) =>
+        Begin(sessionId, agentUuid, taskId, autoOpened: false);
+
+    /// <summary>Starts a session scope; <paramref name="autoOpened"/> marks a session opened for this scope only.</summary>
+    /// <param name="sessionId">Session id.</param>
+    /// <param name="agentUuid">Agent uuid.</param>
+    /// <param name="taskId">Task id.</param>
+    /// <param name="autoOpened">Whether the scope owns the session.</param>
+    public static TapPassSessionScope Begin(string? sessionId, string? agentUuid, string? taskId, bool autoOpened)
+    {
+        if (sessionId is not null && !IsWellFormedId(sessionId))
+        {
+            throw new ArgumentException("Session id must be 1-128 characters of [A-Za-z0-9_-].", nameof(sessionId));
+        }
+
+        if (agentUuid is not null && !IsWellFormedAgentUuid(agentUuid))
+        {
+            throw new ArgumentException("Agent uuid must be a UUID.", nameof(agentUuid));
+        }
+
+        if (taskId is not null && !IsWellFormedId(taskId))
+        {
+            throw new ArgumentException("Task id must be 1-128 characters of [A-Za-z0-9_-].", nameof(taskId));
+        }
+
+        var previous = CurrentHolder.Value;
+        var holder = new Holder { Session = new TapPassSession(sessionId, agentUuid, taskId, autoOpened) };
+        CurrentHolder.Value = holder;
+        return new TapPassSessionScope(holder, previous);
+    }
+
+    /// <summary>True for a session or task id of 1-128 characters from <c>[A-Za-z0-9_-]</c>.</summary>
+    /// <param name="value">Candidate id.</param>
+    public static bool IsWellFormedId(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > MaxIdLength)
+        {
+            return false;
+        }
+
+        foreach (var c in value)
+        {
+            if (!char.IsAsciiLetterOrDigit(c) && c is not '_' and not '-')
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>True for a UUID in its 36-character hyphenated form.</summary>
+    /// <param name="value">Candidate uuid.</param>
+    public static bool IsWellFormedAgentUuid(string? value) =>
+        value is { Length: 36 } && Guid.TryParseExact(value, "D", out _);
+
+    /// <summary>Records ids the gateway returned; an id already set is never replaced.</summary>
+    /// <param name="sessionId">Session id.</param>
+    /// <param name="agentUuid">Agent uuid.</param>
+    /// <param name="auditUrl">Audit page.</param>
+    public void Observe(string? sessionId, string? agentUuid, string? auditUrl)
+    {
+        if (sessionId is not null && IsWellFormedId(sessionId))
+        {
+            Interlocked.CompareExchange(ref _sessionId, sessionId, null);
+        }
+
+        if (agentUuid is not null && IsWellFormedAgentUuid(agentUuid))
+        {
+            Interlocked.CompareExchange(ref _agentUuid, agentUuid, null);
+        }
+
+        if (auditUrl is not null && (SessionId is null || SessionId == sessionId))
+        {
+            Volatile.Write(ref _auditUrl, auditUrl);
+        }
+    }
+
+    /// <summary>Sets the task id if none is set.</summary>
+    /// <param name="taskId">Task id.</param>
+    public void ObserveTask(string? taskId)
+    {
+        if (taskId is not null && IsWellFormedId(taskId))
+        {
+            Interlocked.CompareExchange(ref _taskId, taskId, null);
+        }
+    }
+
+    internal static void End(Holder holder, Holder? previous)
+    {
+        holder.Session = null;
+        CurrentHolder.Value = previous;
+    }
+
+    internal sealed class Holder
+    {
+        public TapPassSession? Session;
+    }
+}
+
+/// <summary>A session scope started by <see cref="TapPassSession.Begin(string?, string?, string?)"/>. Dispose to end it.</summary>
+public sealed class TapPassSessionScope : IDisposable
+{
+    private readonly TapPassSession.Holder _holder;
+    private readonly TapPassSession.Holder? _previous;
+    private int _disposed;
+
+    internal TapPassSessionScope(TapPassSession.Holder holder, TapPassSession.Holder? previous)
+    {
+        _holder = holder;
+        _previous = previous;
+        Session = holder.Session!;
+    }
+
+    /// <summary>The session of this scope.</summary>
+    public TapPassSession Session { get; }
+
+    /// <summary>Ends the scope: the session is cleared for every flow that captured it, and the outer scope is restored.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            TapPassSession.End(_holder, _previous);
+        }
+    }
+}
