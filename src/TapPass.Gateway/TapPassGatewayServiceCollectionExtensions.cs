@@ -33,7 +33,7 @@ public static class TapPassGatewayServiceCollectionExtensions
             options.Configure(configure);
         }
 
-        options.Validate(o => o.MaxRequestBodyBytes is > 0 and <= int.MaxValue, "TapPassGatewayOptions.MaxRequestBodyBytes must be between 1 and 2^31-1.")
+        options.Validate(o => o.MaxRequestBodyBytes is > 0 and <= 1L << 30, "TapPassGatewayOptions.MaxRequestBodyBytes must be between 1 byte and 1 GiB.")
             .Validate(o => o.MaxAuditPageEvents is > 0 and <= 100_000, "TapPassGatewayOptions.MaxAuditPageEvents must be between 1 and 100000.")
             .ValidateOnStart();
 

@@ -42,6 +42,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     private readonly Task _writer;
     private long _lastSeq;
     private string _lastHash;
+    private long _batchesCommitted;
     private int _disposed;
 
     private SqliteAuditLog(AuditLogOptions options, TimeProvider timeProvider, ILogger logger, ECDsa signingKey, SqliteConnection writerConnection, string connectionString)
@@ -65,6 +66,9 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
     /// <inheritdoc />
     public EcPublicJwk PublicKey { get; }
+
+    /// <summary>Transactions committed since opening (group commit makes this smaller than the number of appends).</summary>
+    public long BatchesCommitted => Interlocked.Read(ref _batchesCommitted);
 
     /// <summary>Opens (creating if needed) the database and the signing key.</summary>
     /// <param name="options">Settings.</param>
@@ -467,6 +471,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         }
 
         transaction.Commit();
+        Interlocked.Increment(ref _batchesCommitted);
         _lastSeq = seq;
         _lastHash = prevHash;
         return records;

@@ -21,6 +21,9 @@ internal sealed class FakeTransport : ITapPassTransport
 
     public ConcurrentQueue<(string Operation, TapPassCall Call, object? Body)> Calls { get; } = new();
 
+    /// <summary>When set, streams answer with these chunks instead of the scripted ones.</summary>
+    public Func<IAsyncEnumerable<ChatCompletionChunk>>? StreamOverride { get; set; }
+
     public DateTimeOffset BreakGlassExpiresAt { get; set; } = DateTimeOffset.UnixEpoch.AddYears(60);
 
     public Task<TapPassReply<HealthResponse>> GetHealthAsync(CancellationToken cancellationToken) =>
@@ -55,7 +58,7 @@ internal sealed class FakeTransport : ITapPassTransport
         }
 
         var text = request.Messages[^1].Content ?? "";
-        return Task.FromResult(new TapPassStreamReply(200, Headers, Chunks(text, cancellationToken), null));
+        return Task.FromResult(new TapPassStreamReply(200, Headers, StreamOverride?.Invoke() ?? Chunks(text, cancellationToken), null));
     }
 
     private static async IAsyncEnumerable<ChatCompletionChunk> Chunks(string text, [EnumeratorCancellation] CancellationToken cancellationToken)

@@ -308,6 +308,7 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
         var records = all.SelectMany(r => r).ToList();
         records.Select(r => r.Sequence).Should().OnlyHaveUniqueItems();
         records.Max(r => r.Sequence).Should().Be(Tasks * PerTask);
+        _log.BatchesCommitted.Should().BeLessThan(Tasks * PerTask, "concurrent appends share transactions (group commit)");
 
         // Durable: visible from a fresh connection after reopening the database.
         await _log.DisposeAsync();
