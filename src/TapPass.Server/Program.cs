@@ -1,14 +1,37 @@
+using TapPass.Server.Cli;
+
 namespace TapPass.Server;
 
-/// <summary>Entry point of the TapPass gateway host.</summary>
+/// <summary>Entry point of the TapPass gateway host: dispatches to a verb (default <c>serve</c>).</summary>
 public static class Program
 {
-    /// <summary>Runs the host.</summary>
-    /// <param name="args">Command-line arguments.</param>
+    /// <summary>Runs the verb named by the first argument.</summary>
+    /// <param name="args">Command-line arguments: <c>[verb] [options]</c>.</param>
     /// <returns>The process exit code.</returns>
-    public static int Main(string[] args)
+    public static async Task<int> Main(string[] args)
     {
-        _ = args;
-        return 0;
+        ArgumentNullException.ThrowIfNull(args);
+        var hasVerb = args.Length > 0 && !args[0].StartsWith('-');
+        var verb = hasVerb ? args[0] : "serve";
+        var rest = hasVerb ? args[1..] : args;
+        switch (verb)
+        {
+            case "serve":
+                return await ServeCommand.RunAsync(rest);
+            case "help" or "--help" or "-h":
+                await Console.Out.WriteLineAsync(Usage);
+                return 0;
+            default:
+                await Console.Error.WriteLineAsync($"Unknown command '{verb}'.\n{Usage}");
+                return 2;
+        }
     }
+
+    private const string Usage = """
+        Usage: tappass [command] [options]
+
+        Commands:
+          serve    Run the gateway (default). Listens on http://127.0.0.1:9620 unless --urls or ASPNETCORE_URLS says otherwise.
+          help     Show this text.
+        """;
 }

@@ -1,0 +1,634 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+
+namespace TapPass.Governance.Audit;
+
+/// <summary>
+/// Append-only, hash-chained, ES256-signed audit log in a SQLite database (WAL journal).
+/// </summary>
+/// <remarks>
+/// <para>Durability: <c>synchronous=FULL</c>. In WAL mode <c>NORMAL</c> keeps the database consistent but may lose the
+/// last transactions on power failure; <see cref="AppendAsync"/> promises that the event is durable when it completes,
+/// so every commit is fsync'd. The cost is amortised by group commit: concurrent appends queue in a channel and one
+/// writer commits whatever is queued (up to <see cref="AuditLogOptions.MaxBatchSize"/>) in one transaction, completing
+/// each caller only after COMMIT returned.</para>
+/// <para>Chain: record <c>n</c> stores <c>prev_hash</c> = hash of record <c>n-1</c> (64 zeros for the first) and
+/// <c>hash</c> = SHA-256 of the canonical JSON of the event with <c>seq</c> and <c>prev_hash</c> added; the signature
+/// is ES256 (P-256, IEEE P1363 r||s, base64url) over that hash. A signed head (last seq, hash, event id) is updated in
+/// the same transaction so that deleting the newest events is detected too.</para>
+/// <para>Cancellation: a call cancelled before the writer takes it is not written; once taken, it is written.</para>
+/// </remarks>
+internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsyncDisposable
+{
+    /// <summary>Largest page <see cref="QueryAsync"/> returns.</summary>
+    public const int MaxPageSize = 1000;
+
+    private const string HeadKey = "head";
+    private const string HeadSignatureKey = "head_signature";
+
+    private readonly AuditLogOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly ILogger _logger;
+    private readonly ECDsa _signingKey;
+    private readonly string _connectionString;
+    private readonly SqliteConnection _writerConnection;
+    private readonly Channel<PendingAppend> _queue;
+    private readonly Task _writer;
+    private long _lastSeq;
+    private string _lastHash;
+    private long _batchesCommitted;
+    private int _disposed;
+
+    private SqliteAuditLog(AuditLogOptions options, TimeProvider timeProvider, ILogger logger, ECDsa signingKey, SqliteConnection writerConnection, string connectionString)
+    {
+        _options = options;
+        _timeProvider = timeProvider;
+        _logger = logger;
+        _signingKey = signingKey;
+        _writerConnection = writerConnection;
+        _connectionString = connectionString;
+        PublicKey = EcPublicJwk.FromECDsa(signingKey);
+        (_lastSeq, _lastHash) = ReadTail(writerConnection);
+        _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(Math.Max(1, options.QueueCapacity))
+        {
+            SingleReader = true,
+            SingleWriter = false,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+        _writer = Task.Run(WriteLoopAsync);
+    }
+
+    /// <inheritdoc />
+    public EcPublicJwk PublicKey { get; }
+
+    /// <summary>Transactions committed since opening (group commit makes this smaller than the number of appends).</summary>
+    public long BatchesCommitted => Interlocked.Read(ref _batchesCommitted);
+
+    /// <summary>Opens (creating if needed) the database and the signing key.</summary>
+    /// <param name="options">Settings.</param>
+    /// <param name="timeProvider">Clock for event timestamps.</param>
+    /// <param name="logger">Logger (never given event content).</param>
+    public static SqliteAuditLog Open(AuditLogOptions options, TimeProvider timeProvider, ILogger<SqliteAuditLog> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(timeProvider);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.DatabasePath);
+
+        var fullPath = Path.GetFullPath(options.DatabasePath);
+        var directory = Path.GetDirectoryName(fullPath);
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        var signingKey = AuditSigningKeyStore.LoadOrCreate(Path.GetFullPath(options.ResolvedSigningKeyPath), logger);
+        var connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = fullPath,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, "PRAGMA journal_mode=WAL;");
+            Execute(connection, "PRAGMA synchronous=FULL;");
+            Execute(connection, "PRAGMA busy_timeout=30000;");
+            Execute(connection, """
+                CREATE TABLE IF NOT EXISTS audit_events (
+                    seq INTEGER PRIMARY KEY,
+                    event_id TEXT NOT NULL UNIQUE,
+                    ts_ms INTEGER NOT NULL,
+                    event_type TEXT NOT NULL,
+                    session_id TEXT NULL,
+                    agent_id TEXT NULL,
+                    event_json TEXT NOT NULL,
+                    prev_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL,
+                    signature TEXT NOT NULL
+                );
+                CREATE INDEX IF NOT EXISTS ix_audit_session ON audit_events(session_id, seq);
+                CREATE INDEX IF NOT EXISTS ix_audit_agent ON audit_events(agent_id, seq);
+                CREATE INDEX IF NOT EXISTS ix_audit_type ON audit_events(event_type, seq);
+                CREATE INDEX IF NOT EXISTS ix_audit_ts ON audit_events(ts_ms);
+                CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                """);
+            return new SqliteAuditLog(options, timeProvider, logger, signingKey, connection, connectionString);
+        }
+        catch
+        {
+            connection.Dispose();
+            signingKey.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<AuditRecord> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(auditEvent);
+        ArgumentException.ThrowIfNullOrWhiteSpace(auditEvent.EventType, nameof(auditEvent));
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<AuditRecord>(cancellationToken);
+        }
+
+        var pending = new PendingAppend(auditEvent, cancellationToken);
+        if (_queue.Writer.TryWrite(pending))
+        {
+            return new ValueTask<AuditRecord>(pending.Completion.Task);
+        }
+
+        return EnqueueSlowAsync(pending, cancellationToken);
+    }
+
+    private async ValueTask<AuditRecord> EnqueueSlowAsync(PendingAppend pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch (ChannelClosedException ex)
+        {
+            throw new ObjectDisposedException("The audit log is closed.", ex);
+        }
+
+        return await pending.Completion.Task;
+    }
+
+    /// <inheritdoc />
+    public async Task<AuditPage> QueryAsync(AuditQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        var limit = Math.Clamp(query.Limit, 1, MaxPageSize);
+        var after = query.Cursor is null ? 0 : DecodeCursor(query.Cursor);
+
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        var sql = new StringBuilder("SELECT seq, event_json, prev_hash, hash, signature FROM audit_events WHERE seq > $after");
+        command.Parameters.AddWithValue("$after", after);
+        if (query.SessionId is not null)
+        {
+            sql.Append(" AND session_id = $session");
+            command.Parameters.AddWithValue("$session", query.SessionId);
+        }
+
+        if (query.AgentId is not null)
+        {
+            sql.Append(" AND agent_id = $agent");
+            command.Parameters.AddWithValue("$agent", query.AgentId);
+        }
+
+        if (query.EventType is not null)
+        {
+            sql.Append(" AND event_type = $type");
+            command.Parameters.AddWithValue("$type", query.EventType);
+        }
+
+        if (query.Since is { } since)
+        {
+            sql.Append(" AND ts_ms >= $since");
+            command.Parameters.AddWithValue("$since", since.ToUnixTimeMilliseconds());
+        }
+
+        sql.Append(" ORDER BY seq LIMIT $limit");
+        command.Parameters.AddWithValue("$limit", limit + 1);
+        command.CommandText = sql.ToString();
+
+        var records = new List<AuditRecord>(Math.Min(limit, 128));
+        var more = false;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                if (records.Count == limit)
+                {
+                    more = true;
+                    break;
+                }
+
+                var evt = JsonSerializer.Deserialize(reader.GetString(1), AuditJsonContext.Default.AuditEvent)
+                    ?? throw new InvalidDataException("Stored audit event is null.");
+                records.Add(new AuditRecord(reader.GetInt64(0), evt, reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+            }
+        }
+
+        return new AuditPage(records, more ? EncodeCursor(records[^1].Sequence) : null);
+    }
+
+    /// <inheritdoc />
+    public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenReaderAsync(cancellationToken);
+        await using var transaction = connection.BeginTransaction(deferred: true);
+
+        AuditHead? head = null;
+        string? headSignature = null;
+        await using (var metaCommand = connection.CreateCommand())
+        {
+            metaCommand.Transaction = transaction;
+            metaCommand.CommandText = "SELECT key, value FROM audit_meta WHERE key IN ('head', 'head_signature')";
+            await using var metaReader = await metaCommand.ExecuteReaderAsync(cancellationToken);
+            while (await metaReader.ReadAsync(cancellationToken))
+            {
+                var value = metaReader.GetString(1);
+                if (metaReader.GetString(0) == HeadKey)
+                {
+                    head = TryParseHead(value);
+                }
+                else
+                {
+                    headSignature = value;
+                }
+            }
+        }
+
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT seq, event_id, ts_ms, event_type, session_id, agent_id, event_json, prev_hash, hash, signature FROM audit_events ORDER BY seq";
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+
+        long checkedCount = 0;
+        long expectedSeq = 1;
+        var prevHash = AuditCanonicalJson.GenesisHash;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var seq = reader.GetInt64(0);
+            var eventId = reader.GetString(1);
+            checkedCount++;
+            if (seq != expectedSeq || !VerifyRow(reader, prevHash))
+            {
+                return new AuditVerification(false, checkedCount, eventId);
+            }
+
+            prevHash = reader.GetString(8);
+            expectedSeq++;
+
+            if (head is not null && seq > head.Seq)
+            {
+                // Rows past the signed head were not written by this log.
+                return new AuditVerification(false, checkedCount, eventId);
+            }
+        }
+
+        var lastSeq = expectedSeq - 1;
+        if (lastSeq == 0 && head is null)
+        {
+            return new AuditVerification(true, 0, null);
+        }
+
+        if (head is null || headSignature is null || !VerifyHeadSignature(head, headSignature))
+        {
+            return new AuditVerification(false, checkedCount, head?.EventId);
+        }
+
+        if (head.Seq != lastSeq || !string.Equals(head.Hash, prevHash, StringComparison.Ordinal))
+        {
+            // The newest events were removed: the head names the missing one.
+            return new AuditVerification(false, checkedCount, head.EventId);
+        }
+
+        return new AuditVerification(true, checkedCount, null);
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> ProbeAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _disposed) != 0 || _writer.IsCompleted)
+        {
+            return false;
+        }
+
+        try
+        {
+            await using var connection = await OpenReaderAsync(cancellationToken);
+            await using var command = connection.CreateCommand();
+            command.CommandText = "SELECT count(*) FROM audit_meta";
+            _ = await command.ExecuteScalarAsync(cancellationToken);
+            return true;
+        }
+        catch (SqliteException ex)
+        {
+            LogProbeFailed(_logger, ex.SqliteErrorCode);
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        _queue.Writer.TryComplete();
+        try
+        {
+            await _writer;
+        }
+        finally
+        {
+            await _writerConnection.DisposeAsync();
+            _signingKey.Dispose();
+        }
+    }
+
+    private async Task WriteLoopAsync()
+    {
+        var batch = new List<PendingAppend>(_options.MaxBatchSize);
+        var reader = _queue.Reader;
+        while (await reader.WaitToReadAsync())
+        {
+            batch.Clear();
+            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var item))
+            {
+                if (item.CancellationToken.IsCancellationRequested)
+                {
+                    item.Completion.TrySetCanceled(item.CancellationToken);
+                    continue;
+                }
+
+                batch.Add(item);
+            }
+
+            if (batch.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                var records = CommitBatch(batch);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    batch[i].Completion.TrySetResult(records[i]);
+                }
+            }
+            catch (Exception ex)
+            {
+                LogBatchFailed(_logger, batch.Count, ex);
+
+                // Isolate the offending event (e.g. a duplicate event id): retry one by one.
+                foreach (var item in batch)
+                {
+                    try
+                    {
+                        item.Completion.TrySetResult(CommitBatch([item])[0]);
+                    }
+                    catch (Exception single)
+                    {
+                        item.Completion.TrySetException(single);
+                    }
+                }
+            }
+        }
+    }
+
+    private AuditRecord[] CommitBatch(IReadOnlyList<PendingAppend> batch)
+    {
+        var records = new AuditRecord[batch.Count];
+        var seq = _lastSeq;
+        var prevHash = _lastHash;
+        using var transaction = _writerConnection.BeginTransaction();
+        using var insert = _writerConnection.CreateCommand();
+        insert.Transaction = transaction;
+        insert.CommandText = """
+            INSERT INTO audit_events (seq, event_id, ts_ms, event_type, session_id, agent_id, event_json, prev_hash, hash, signature)
+            VALUES ($seq, $id, $ts, $type, $session, $agent, $json, $prev, $hash, $sig)
+            """;
+        var pSeq = insert.Parameters.Add("$seq", SqliteType.Integer);
+        var pId = insert.Parameters.Add("$id", SqliteType.Text);
+        var pTs = insert.Parameters.Add("$ts", SqliteType.Integer);
+        var pType = insert.Parameters.Add("$type", SqliteType.Text);
+        var pSession = insert.Parameters.Add("$session", SqliteType.Text);
+        var pAgent = insert.Parameters.Add("$agent", SqliteType.Text);
+        var pJson = insert.Parameters.Add("$json", SqliteType.Text);
+        var pPrev = insert.Parameters.Add("$prev", SqliteType.Text);
+        var pHash = insert.Parameters.Add("$hash", SqliteType.Text);
+        var pSig = insert.Parameters.Add("$sig", SqliteType.Text);
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var evt = batch[i].Event;
+            if (string.IsNullOrEmpty(evt.EventId))
+            {
+                evt = evt with { EventId = NewEventId() };
+            }
+
+            if (evt.Timestamp == default)
+            {
+                evt = evt with { Timestamp = _timeProvider.GetUtcNow() };
+            }
+
+            seq++;
+            var eventBytes = JsonSerializer.SerializeToUtf8Bytes(evt, AuditJsonContext.Default.AuditEvent);
+            using var document = JsonDocument.Parse(eventBytes);
+            var canonicalEvent = AuditCanonicalJson.Canonicalize(document.RootElement);
+            var hashInput = AuditCanonicalJson.HashInput(document.RootElement, seq, prevHash);
+            var hashBytes = SHA256.HashData(hashInput);
+            var hash = Convert.ToHexStringLower(hashBytes);
+            var signature = Base64Url.EncodeToString(_signingKey.SignHash(hashBytes, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+
+            pSeq.Value = seq;
+            pId.Value = evt.EventId;
+            pTs.Value = evt.Timestamp.ToUnixTimeMilliseconds();
+            pType.Value = evt.EventType;
+            pSession.Value = (object?)evt.SessionId ?? DBNull.Value;
+            pAgent.Value = (object?)evt.AgentId ?? DBNull.Value;
+            pJson.Value = Encoding.UTF8.GetString(canonicalEvent);
+            pPrev.Value = prevHash;
+            pHash.Value = hash;
+            pSig.Value = signature;
+            insert.ExecuteNonQuery();
+
+            records[i] = new AuditRecord(seq, evt, prevHash, hash, signature);
+            prevHash = hash;
+        }
+
+        var head = new AuditHead(seq, prevHash, records[^1].Event.EventId);
+        var headJson = JsonSerializer.Serialize(head, AuditJsonContext.Default.AuditHead);
+        using (var meta = _writerConnection.CreateCommand())
+        {
+            meta.Transaction = transaction;
+            meta.CommandText = "INSERT INTO audit_meta (key, value) VALUES ($k1, $v1), ($k2, $v2) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+            meta.Parameters.AddWithValue("$k1", HeadKey);
+            meta.Parameters.AddWithValue("$v1", headJson);
+            meta.Parameters.AddWithValue("$k2", HeadSignatureKey);
+            meta.Parameters.AddWithValue("$v2", SignHead(head));
+            meta.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+        Interlocked.Increment(ref _batchesCommitted);
+        _lastSeq = seq;
+        _lastHash = prevHash;
+        return records;
+    }
+
+    private bool VerifyRow(SqliteDataReader reader, string expectedPrevHash)
+    {
+        var storedPrev = reader.GetString(7);
+        var storedHash = reader.GetString(8);
+        if (!string.Equals(storedPrev, expectedPrevHash, StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(reader.GetString(6));
+            var root = document.RootElement;
+            if (root.ValueKind != JsonValueKind.Object
+                || !ColumnMatches(root, "event_id", reader.GetString(1))
+                || !ColumnMatches(root, "event_type", reader.GetString(3))
+                || !ColumnMatches(root, "session_id", reader.IsDBNull(4) ? null : reader.GetString(4))
+                || !ColumnMatches(root, "agent_id", reader.IsDBNull(5) ? null : reader.GetString(5))
+                || !root.TryGetProperty("timestamp", out var ts)
+                || !ts.TryGetDateTimeOffset(out var timestamp)
+                || timestamp.ToUnixTimeMilliseconds() != reader.GetInt64(2))
+            {
+                return false;
+            }
+
+            var hashBytes = SHA256.HashData(AuditCanonicalJson.HashInput(root, reader.GetInt64(0), storedPrev));
+            if (!string.Equals(Convert.ToHexStringLower(hashBytes), storedHash, StringComparison.Ordinal))
+            {
+                return false;
+            }
+
+            var signature = Base64Url.DecodeFromChars(reader.GetString(9));
+            return _signingKey.VerifyHash(hashBytes, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+        catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static bool ColumnMatches(JsonElement root, string property, string? column)
+    {
+        if (!root.TryGetProperty(property, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return column is null;
+        }
+
+        return value.ValueKind == JsonValueKind.String && string.Equals(value.GetString(), column, StringComparison.Ordinal);
+    }
+
+    private string SignHead(AuditHead head) =>
+        Base64Url.EncodeToString(_signingKey.SignHash(HeadDigest(head), DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+
+    private bool VerifyHeadSignature(AuditHead head, string signature)
+    {
+        try
+        {
+            return _signingKey.VerifyHash(HeadDigest(head), Base64Url.DecodeFromChars(signature), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static byte[] HeadDigest(AuditHead head) =>
+        SHA256.HashData(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"tappass-audit-head\n{head.Seq}\n{head.Hash}\n{head.EventId}")));
+
+    private static AuditHead? TryParseHead(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(json, AuditJsonContext.Default.AuditHead);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static (long Seq, string Hash) ReadTail(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+        using var reader = command.ExecuteReader();
+        return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : (0, AuditCanonicalJson.GenesisHash);
+    }
+
+    private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    private static string NewEventId() => "ae_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+
+    private static string EncodeCursor(long seq) =>
+        Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"v1:{seq}")));
+
+    /// <summary>Parses a cursor; throws <see cref="ArgumentException"/> for anything this log did not issue.</summary>
+    private static long DecodeCursor(string cursor)
+    {
+        if (cursor.Length is 0 or > 64)
+        {
+            throw new ArgumentException("Invalid cursor.", nameof(cursor));
+        }
+
+        try
+        {
+            var text = Encoding.ASCII.GetString(Base64Url.DecodeFromChars(cursor));
+            if (text.StartsWith("v1:", StringComparison.Ordinal)
+                && long.TryParse(text.AsSpan(3), NumberStyles.None, CultureInfo.InvariantCulture, out var seq))
+            {
+                return seq;
+            }
+        }
+        catch (FormatException)
+        {
+        }
+
+        throw new ArgumentException("Invalid cursor.", nameof(cursor));
+    }
+
+    [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Audit batch of {Count} events failed to commit; retrying one by one.")]
+    private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Audit database probe failed (SQLite error {ErrorCode}).")]
+    private static partial void LogProbeFailed(ILogger logger, int errorCode);
+
+    private sealed class PendingAppend(AuditEvent auditEvent, CancellationToken cancellationToken)
+    {
+        public AuditEvent Event { get; } = auditEvent;
+
+        public CancellationToken CancellationToken { get; } = cancellationToken;
+
+        public TaskCompletionSource<AuditRecord> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

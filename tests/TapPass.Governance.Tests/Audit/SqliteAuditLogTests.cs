@@ -1,0 +1,375 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
+using TapPass.Governance.Audit;
+using TapPass.Protocol;
+
+namespace TapPass.Governance.Tests.Audit;
+
+public sealed class SqliteAuditLogTests : IAsyncLifetime
+{
+    private readonly string _directory = Path.Combine(Path.GetTempPath(), "tappass-audit-tests-" + Guid.NewGuid().ToString("N"));
+    private SqliteAuditLog _log = null!;
+
+    private string DatabasePath => Path.Combine(_directory, "audit.db");
+
+    public Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_directory);
+        _log = Open();
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _log.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    private SqliteAuditLog Open() =>
+        SqliteAuditLog.Open(new AuditLogOptions { DatabasePath = DatabasePath }, TimeProvider.System, NullLogger<SqliteAuditLog>.Instance);
+
+    private static AuditEvent Event(int i, string session = "ses_a", string agent = "agent-a", string type = "chat.completed") => new()
+    {
+        EventType = type,
+        SessionId = session,
+        AgentId = agent,
+        Org = "acme",
+        Decision = i % 2 == 0 ? "allow" : "block",
+        Reason = "reason " + i,
+        Flags = new Dictionary<string, string> { ["pii"] = "mask", ["mode"] = "enforce" },
+        Detections = [new DetectionInfo { Step = "detect_pii", Type = "EMAIL", Start = i, Length = 5 }],
+        Cost = new CostInfo { PromptTokens = i, CompletionTokens = 2, Usd = 0.000031m },
+    };
+
+    private async Task<List<AuditRecord>> AppendManyAsync(int count)
+    {
+        var records = new List<AuditRecord>();
+        for (var i = 0; i < count; i++)
+        {
+            records.Add(await _log.AppendAsync(Event(i), CancellationToken.None));
+        }
+
+        return records;
+    }
+
+    private async Task TamperAsync(string sql)
+    {
+        await _log.DisposeAsync();
+        await using (var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = sql;
+            await command.ExecuteNonQueryAsync();
+        }
+
+        _log = Open();
+    }
+
+    [Fact]
+    public async Task Append_AssignsSequenceIdsTimestampAndChainsHashes()
+    {
+        var records = await AppendManyAsync(3);
+
+        records.Select(r => r.Sequence).Should().Equal(1, 2, 3);
+        records[0].PrevHash.Should().Be(AuditCanonicalJson.GenesisHash);
+        records[1].PrevHash.Should().Be(records[0].Hash);
+        records[2].PrevHash.Should().Be(records[1].Hash);
+        records.Should().OnlyContain(r => r.Event.EventId.StartsWith("ae_") && r.Event.Timestamp != default);
+        records.Select(r => r.Event.EventId).Should().OnlyHaveUniqueItems();
+    }
+
+    [Fact]
+    public async Task Append_HashIsSha256OfCanonicalJsonWithSeqAndPrevHash()
+    {
+        var record = await _log.AppendAsync(Event(7), CancellationToken.None);
+
+        var json = JsonSerializer.SerializeToUtf8Bytes(record.Event, AuditJsonContext.Default.AuditEvent);
+        using var doc = JsonDocument.Parse(json);
+        var input = AuditCanonicalJson.HashInput(doc.RootElement, record.Sequence, record.PrevHash);
+        var text = System.Text.Encoding.UTF8.GetString(input);
+
+        text.Should().NotContain("\": ").And.NotContain(", \"").And.NotContain("\n").And.Contain("\"seq\":1").And.Contain("\"prev_hash\":\"000");
+        text.IndexOf("\"agent_id\"", StringComparison.Ordinal).Should().BeLessThan(text.IndexOf("\"cost\"", StringComparison.Ordinal));
+        Convert.ToHexStringLower(SHA256.HashData(input)).Should().Be(record.Hash);
+    }
+
+    [Fact]
+    public async Task Signature_VerifiesWithThePublishedJwk()
+    {
+        var record = await _log.AppendAsync(Event(1), CancellationToken.None);
+        var jwk = _log.PublicKey;
+        using var key = ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = System.Buffers.Text.Base64Url.DecodeFromChars(jwk.X), Y = System.Buffers.Text.Base64Url.DecodeFromChars(jwk.Y) },
+        });
+
+        key.VerifyHash(Convert.FromHexString(record.Hash), System.Buffers.Text.Base64Url.DecodeFromChars(record.Signature), DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
+            .Should().BeTrue();
+        jwk.Kty.Should().Be("EC");
+        jwk.Alg.Should().Be("ES256");
+        jwk.Kid.Should().NotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task SigningKey_IsPersistedOwnerOnlyAndReusedOnReopen()
+    {
+        var kid = _log.PublicKey.Kid;
+        var keyPath = DatabasePath + ".signing-key.pem";
+        File.Exists(keyPath).Should().BeTrue();
+        if (!OperatingSystem.IsWindows())
+        {
+            File.GetUnixFileMode(keyPath).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        await _log.DisposeAsync();
+        _log = Open();
+        _log.PublicKey.Kid.Should().Be(kid);
+    }
+
+    [Fact]
+    public async Task Query_FiltersByFieldsAndPagesWithCursor()
+    {
+        for (var i = 0; i < 25; i++)
+        {
+            await _log.AppendAsync(Event(i, session: i % 5 == 0 ? "ses_b" : "ses_a", agent: i < 10 ? "agent-a" : "agent-b", type: i % 3 == 0 ? "tool.decided" : "chat.completed"), CancellationToken.None);
+        }
+
+        var seen = new List<AuditRecord>();
+        string? cursor = null;
+        var pages = 0;
+        do
+        {
+            var page = await _log.QueryAsync(new AuditQuery { SessionId = "ses_a", Limit = 7, Cursor = cursor }, CancellationToken.None);
+            page.Records.Count.Should().BeLessThanOrEqualTo(7);
+            seen.AddRange(page.Records);
+            cursor = page.NextCursor;
+            pages++;
+        }
+        while (cursor is not null);
+
+        seen.Should().HaveCount(20).And.OnlyContain(r => r.Event.SessionId == "ses_a");
+        seen.Select(r => r.Sequence).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+        pages.Should().Be(3);
+
+        (await _log.QueryAsync(new AuditQuery { AgentId = "agent-b", EventType = "tool.decided" }, CancellationToken.None))
+            .Records.Should().HaveCount(5).And.OnlyContain(r => r.Event.AgentId == "agent-b" && r.Event.EventType == "tool.decided");
+    }
+
+    [Fact]
+    public async Task Query_Since_ExcludesOlderEvents()
+    {
+        var t0 = new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        await _log.AppendAsync(Event(1) with { Timestamp = t0 }, CancellationToken.None);
+        await _log.AppendAsync(Event(2) with { Timestamp = t0.AddMinutes(5) }, CancellationToken.None);
+
+        var page = await _log.QueryAsync(new AuditQuery { Since = t0.AddMinutes(1) }, CancellationToken.None);
+
+        page.Records.Should().ContainSingle().Which.Event.Timestamp.Should().Be(t0.AddMinutes(5));
+    }
+
+    [Fact]
+    public async Task Query_LimitAbove1000_IsCappedAndBadCursorThrows()
+    {
+        await AppendManyAsync(2);
+        (await _log.QueryAsync(new AuditQuery { Limit = 50_000 }, CancellationToken.None)).Records.Should().HaveCount(2);
+
+        var act = () => _log.QueryAsync(new AuditQuery { Cursor = "not-a-cursor" }, CancellationToken.None);
+        await act.Should().ThrowAsync<ArgumentException>();
+    }
+
+    [Fact]
+    public async Task Append_StoresNoContentUnlessSet()
+    {
+        await _log.AppendAsync(Event(1), CancellationToken.None);
+        await _log.AppendAsync(Event(2) with { Content = "captured text" }, CancellationToken.None);
+
+        var json = await ReadColumnAsync("SELECT group_concat(event_json, '|') FROM audit_events");
+
+        json.Split('|')[0].Should().NotContain("content");
+        json.Split('|')[1].Should().Contain("\"content\":\"captured text\"");
+    }
+
+    [Fact]
+    public async Task Verify_IntactChain_IsVerified()
+    {
+        await AppendManyAsync(10);
+
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Should().Be(new AuditVerification(true, 10, null));
+    }
+
+    [Fact]
+    public async Task Verify_EmptyLog_IsVerified()
+    {
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 0, null));
+    }
+
+    [Fact]
+    public async Task Verify_EditedEventJson_ReportsThatEvent()
+    {
+        var records = await AppendManyAsync(6);
+
+        await TamperAsync("UPDATE audit_events SET event_json = replace(event_json, 'reason 3', 'reason X') WHERE seq = 4");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(records[3].Event.EventId);
+    }
+
+    [Fact]
+    public async Task Verify_EditedIndexedColumn_ReportsThatEvent()
+    {
+        var records = await AppendManyAsync(6);
+
+        await TamperAsync("UPDATE audit_events SET session_id = 'ses_other' WHERE seq = 2");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(records[1].Event.EventId);
+    }
+
+    [Fact]
+    public async Task Verify_DeletedRow_ReportsTheEventAfterTheGap()
+    {
+        var records = await AppendManyAsync(6);
+
+        await TamperAsync("DELETE FROM audit_events WHERE seq = 3");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(records[3].Event.EventId);
+    }
+
+    [Fact]
+    public async Task Verify_DeletedNewestRow_ReportsTheMissingEvent()
+    {
+        var records = await AppendManyAsync(4);
+
+        await TamperAsync("DELETE FROM audit_events WHERE seq = 4");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(records[3].Event.EventId);
+    }
+
+    [Fact]
+    public async Task Verify_SwappedSequenceNumbers_ReportsTheFirstMisplacedEvent()
+    {
+        var records = await AppendManyAsync(6);
+
+        await TamperAsync("""
+            UPDATE audit_events SET seq = -1 WHERE seq = 2;
+            UPDATE audit_events SET seq = 2 WHERE seq = 5;
+            UPDATE audit_events SET seq = 5 WHERE seq = -1;
+            """);
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(records[4].Event.EventId, "the event originally at seq 5 now sits at seq 2");
+    }
+
+    [Fact]
+    public async Task Verify_RecomputedHashWithoutKey_FailsOnSignature()
+    {
+        var records = await AppendManyAsync(1);
+        var evt = records[0].Event with { Reason = "forged" };
+        using var doc = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(evt, AuditJsonContext.Default.AuditEvent));
+        var canonical = System.Text.Encoding.UTF8.GetString(AuditCanonicalJson.Canonicalize(doc.RootElement));
+        var forgedHash = AuditCanonicalJson.Sha256Hex(AuditCanonicalJson.HashInput(doc.RootElement, 1, AuditCanonicalJson.GenesisHash));
+
+        await TamperAsync($"UPDATE audit_events SET event_json = '{canonical.Replace("'", "''")}', hash = '{forgedHash}' WHERE seq = 1");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(records[0].Event.EventId);
+    }
+
+    [Fact]
+    public async Task ConcurrentAppends_AreAllDurableAndChainIntact()
+    {
+        const int Tasks = 16, PerTask = 1000 / Tasks + 1;
+        var all = await Task.WhenAll(Enumerable.Range(0, Tasks).Select(t => Task.Run(async () =>
+        {
+            var mine = new List<AuditRecord>();
+            for (var i = 0; i < PerTask; i++)
+            {
+                mine.Add(await _log.AppendAsync(Event(i, session: "ses_" + t), CancellationToken.None));
+            }
+
+            return mine;
+        })));
+
+        var records = all.SelectMany(r => r).ToList();
+        records.Select(r => r.Sequence).Should().OnlyHaveUniqueItems();
+        records.Max(r => r.Sequence).Should().Be(Tasks * PerTask);
+        _log.BatchesCommitted.Should().BeLessThan(Tasks * PerTask, "concurrent appends share transactions (group commit)");
+
+        // Durable: visible from a fresh connection after reopening the database.
+        await _log.DisposeAsync();
+        _log = Open();
+        (await ReadColumnAsync("SELECT count(*) FROM audit_events")).Should().Be((Tasks * PerTask).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, Tasks * PerTask, null));
+    }
+
+    [Fact]
+    public async Task Reopen_ContinuesTheChain()
+    {
+        var before = await AppendManyAsync(3);
+        await _log.DisposeAsync();
+        _log = Open();
+
+        var next = await _log.AppendAsync(Event(9), CancellationToken.None);
+
+        next.Sequence.Should().Be(4);
+        next.PrevHash.Should().Be(before[^1].Hash);
+        (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Append_DuplicateEventId_FailsOnlyThatCall()
+    {
+        await _log.AppendAsync(Event(1) with { EventId = "ae_fixed" }, CancellationToken.None);
+
+        var dup = _log.AppendAsync(Event(2) with { EventId = "ae_fixed" }, CancellationToken.None).AsTask();
+        var ok = _log.AppendAsync(Event(3), CancellationToken.None).AsTask();
+
+        await FluentActions.Awaiting(() => dup).Should().ThrowAsync<SqliteException>();
+        (await ok).Sequence.Should().Be(2);
+        (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Append_AlreadyCancelled_WritesNothing()
+    {
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        await FluentActions.Awaiting(() => _log.AppendAsync(Event(1), cts.Token).AsTask()).Should().ThrowAsync<OperationCanceledException>();
+
+        (await _log.QueryAsync(new AuditQuery(), CancellationToken.None)).Records.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Probe_IsTrueWhileOpenAndFalseAfterDispose()
+    {
+        (await _log.ProbeAsync(CancellationToken.None)).Should().BeTrue();
+        await _log.DisposeAsync();
+        (await _log.ProbeAsync(CancellationToken.None)).Should().BeFalse();
+        _log = Open();
+    }
+
+    private async Task<string> ReadColumnAsync(string sql)
+    {
+        await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return Convert.ToString(await command.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture)!;
+    }
+}
