@@ -42,3 +42,15 @@ public sealed class LandlockFactAttribute : FactAttribute
             : null;
     }
 }
+
+/// <summary>A fact that needs Linux (canonical paths, /proc); skipped with the reason elsewhere.</summary>
+public sealed class LinuxFactAttribute : FactAttribute
+{
+    public LinuxFactAttribute()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Skip = "needs Linux; this is " + RuntimeInformation.OSDescription;
+        }
+    }
+}
