@@ -62,12 +62,21 @@ internal static unsafe class LandlockEnforcer
             }
 
             // From here on the calling thread is locked: report, never throw.
-            var outcome = restrictor.RestrictOtherThreads(ruleset, threadTimeout, timeProvider);
+            ThreadRestrictor.Outcome outcome;
+            try
+            {
+                outcome = restrictor.RestrictOtherThreads(ruleset, threadTimeout, timeProvider);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                outcome = new ThreadRestrictor.Outcome(0, [], [$"the other threads could not be reached ({ex.GetType().Name}); they may be unrestricted"]);
+            }
+
             var restricted = outcome.Confirmed + 1;
             rules.Add($"threads: {restricted} restricted (every thread of the process; threads they start inherit the restriction)");
             foreach (var failure in outcome.Failed.Concat(outcome.Unconfirmed))
             {
-                notEnforced.Add($"{failure}: this thread is NOT restricted");
+                notEnforced.Add($"{failure}: NOT restricted");
             }
 
             notes.Add("no_new_privs is set: set-user-ID programs (sudo, su) cannot gain privileges");

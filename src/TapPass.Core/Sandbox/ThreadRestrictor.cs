@@ -158,7 +158,14 @@ internal sealed unsafe class ThreadRestrictor
 
         for (var round = 0; round < MaxRounds; round++)
         {
-            var fresh = ListThreads().Where(t => t != self && !signalled.Contains(t)).ToList();
+            var threads = ListThreads();
+            if (threads is null)
+            {
+                unconfirmed[0] = "the threads of the process could not be listed (/proc/self/task unreadable); other threads may be unrestricted";
+                break;
+            }
+
+            var fresh = threads.Where(t => t != self && !signalled.Contains(t)).ToList();
             if (fresh.Count == 0)
             {
                 break;
@@ -210,6 +217,9 @@ internal sealed unsafe class ThreadRestrictor
             unconfirmed[tid] = "did not answer in time";
         }
 
+        // The ruleset fd is closed after this call: a late delivery must fail harmlessly (EBADF), not hit a reused fd.
+        Volatile.Write(ref *(int*)_data, -1);
+
         return new Outcome(
             confirmed.Count,
             [.. failed.OrderBy(p => p.Key).Select(p => Describe(p.Key) + ": " + p.Value)],
@@ -248,15 +258,26 @@ internal sealed unsafe class ThreadRestrictor
         }
     }
 
-    private static List<int> ListThreads()
+    private static List<int>? ListThreads()
     {
         var tids = new List<int>();
-        foreach (var directory in Directory.EnumerateDirectories("/proc/self/task"))
+        try
         {
-            if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var tid))
+            foreach (var directory in Directory.EnumerateDirectories("/proc/self/task"))
             {
-                tids.Add(tid);
+                if (int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var tid))
+                {
+                    tids.Add(tid);
+                }
             }
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
         }
 
         return tids;
@@ -264,6 +285,11 @@ internal sealed unsafe class ThreadRestrictor
 
     private static string Describe(int tid)
     {
+        if (tid == 0)
+        {
+            return "threads";
+        }
+
         var id = tid.ToString(CultureInfo.InvariantCulture);
         try
         {
