@@ -11,7 +11,7 @@ internal sealed class ProbeRequest
 /// <summary>One operation. <see cref="Thread"/> chooses where it runs: main, early (a thread started before any Secure) or pool.</summary>
 internal sealed class ProbeStep
 {
-    /// <summary>secure, current, write, write_managed, read, list, exec, connect, bind, udp.</summary>
+    /// <summary>secure, current, write, write_managed, read, list, exec, connect, bind, udp, block_signals, unblock_signals.</summary>
     public string Kind { get; set; } = "";
 
     public string? Path { get; set; }

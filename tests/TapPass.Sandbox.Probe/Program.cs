@@ -169,6 +169,13 @@ internal static unsafe partial class Operations
                     }
 
                     break;
+                case "block_signals":
+                case "unblock_signals":
+                    // Real-time signals 35..64 (SIGRTMIN, used by the runtime itself, stays deliverable).
+                    var set = stackalloc ulong[16];
+                    set[0] = ~((1UL << 34) - 1);
+                    result.Ok = PthreadSigmask(step.Kind == "block_signals" ? 0 : 1, set, null) == 0;
+                    break;
                 case "udp":
                     using (var socket = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp))
                     {
@@ -339,6 +346,9 @@ internal static unsafe partial class Operations
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     private static partial nint Write(int fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "pthread_sigmask")]
+    private static partial int PthreadSigmask(int how, ulong* set, ulong* old);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);

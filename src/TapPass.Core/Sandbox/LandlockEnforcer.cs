@@ -37,6 +37,7 @@ internal static unsafe class LandlockEnforcer
             throw new InvalidOperationException($"landlock_create_ruleset failed (errno {Marshal.GetLastPInvokeError()}).");
         }
 
+        var keepRulesetOpen = false;
         try
         {
             AddPathRules(ruleset, plan, handledFs, rules, notes);
@@ -79,12 +80,18 @@ internal static unsafe class LandlockEnforcer
                 notEnforced.Add($"{failure}: NOT restricted");
             }
 
+            // A thread that has not answered yet may take the signal later; its handler needs the ruleset then.
+            keepRulesetOpen = outcome.Unconfirmed.Count > 0;
+
             notes.Add("no_new_privs is set: set-user-ID programs (sudo, su) cannot gain privileges");
             return new EnforcementResult(restricted, rules, notEnforced, notes);
         }
         finally
         {
-            LandlockNative.Close(ruleset);
+            if (!keepRulesetOpen)
+            {
+                LandlockNative.Close(ruleset);
+            }
         }
     }
 

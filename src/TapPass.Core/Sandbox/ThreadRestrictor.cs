@@ -196,9 +196,22 @@ internal sealed unsafe class ThreadRestrictor
                     break;
                 }
 
-                if (timeProvider.GetElapsedTime(lastLivenessCheck) > TimeSpan.FromMilliseconds(50))
+                if (timeProvider.GetElapsedTime(lastLivenessCheck) > TimeSpan.FromMilliseconds(20))
                 {
-                    pending.RemoveWhere(t => !Directory.Exists("/proc/self/task/" + t.ToString(CultureInfo.InvariantCulture)));
+                    foreach (var tid in pending.ToList())
+                    {
+                        switch (Inspect(tid, _signal))
+                        {
+                            case ThreadState.Gone:
+                                pending.Remove(tid);
+                                break;
+                            case ThreadState.BlocksSignal:
+                                pending.Remove(tid);
+                                unconfirmed[tid] = "blocks the signal (it will be restricted if it unblocks it)";
+                                break;
+                        }
+                    }
+
                     lastLivenessCheck = timeProvider.GetTimestamp();
                 }
 
@@ -217,8 +230,19 @@ internal sealed unsafe class ThreadRestrictor
             unconfirmed[tid] = "did not answer in time";
         }
 
-        // The ruleset fd is closed after this call: a late delivery must fail harmlessly (EBADF), not hit a reused fd.
-        Volatile.Write(ref *(int*)_data, -1);
+        Drain(generation, pending, confirmed, failed);
+        foreach (var tid in confirmed.Concat(failed.Keys))
+        {
+            unconfirmed.Remove(tid); // answered after all (for example, unblocked the signal meanwhile)
+        }
+
+        // A thread that did not answer may still take the signal later (when it unblocks it): the caller then keeps
+        // the ruleset open so that late delivery restricts it. Otherwise the ruleset is closed after this call and a
+        // late delivery must fail harmlessly (EBADF) rather than hit a reused descriptor.
+        if (unconfirmed.Count == 0)
+        {
+            Volatile.Write(ref *(int*)_data, -1);
+        }
 
         return new Outcome(
             confirmed.Count,
@@ -281,6 +305,42 @@ internal sealed unsafe class ThreadRestrictor
         }
 
         return tids;
+    }
+
+    private enum ThreadState
+    {
+        Running,
+        Gone,
+        BlocksSignal,
+    }
+
+    /// <summary>Reads <c>/proc/self/task/{tid}/status</c>: whether the thread still exists and whether it blocks <paramref name="signal"/>.</summary>
+    private static ThreadState Inspect(int tid, int signal)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines("/proc/self/task/" + tid.ToString(CultureInfo.InvariantCulture) + "/status");
+        }
+        catch (IOException)
+        {
+            return ThreadState.Gone;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return ThreadState.Running;
+        }
+
+        foreach (var line in lines)
+        {
+            if (line.StartsWith("SigBlk:", StringComparison.Ordinal)
+                && ulong.TryParse(line.AsSpan(7).Trim(), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var blocked))
+            {
+                return (blocked & (1UL << (signal - 1))) != 0 ? ThreadState.BlocksSignal : ThreadState.Running;
+            }
+        }
+
+        return ThreadState.Running;
     }
 
     private static string Describe(int tid)

@@ -95,6 +95,30 @@ public sealed class SandboxEnforcementTests : IDisposable
     }
 
     [LandlockFact]
+    public async Task ThreadThatBlocksTheSignal_IsReportedUnrestricted_UntilItUnblocks()
+    {
+        var s = _scenario;
+        var r = (await s.RunAsync(
+        [
+            Step.BlockSignals(thread: "early"),
+            Step.Secure(s.Secure("observer")),
+            Step.Write(Path.Combine(s.Outside, "blocked.txt"), thread: "early"),
+            Step.Write(Path.Combine(s.Outside, "main.txt")),
+            Step.UnblockSignals(thread: "early"),
+            Step.Write(Path.Combine(s.Outside, "unblocked.txt"), thread: "early"),
+        ])).Results;
+
+        r[0].ShouldSucceed("pthread_sigmask blocks the real-time signals on the early thread");
+        var report = r[1].ShouldBeSecured();
+        report.NotEnforced.Should().ContainSingle(line => line.Contains("probe-early", StringComparison.Ordinal) && line.Contains("NOT restricted", StringComparison.Ordinal),
+            "the report must name the thread it could not restrict");
+        r[2].ShouldSucceed("that thread really is unrestricted, exactly as reported");
+        r[3].ShouldBeDenied("the other threads are restricted");
+        r[4].ShouldSucceed("the early thread unblocks the signals");
+        r[5].ShouldBeDenied("the pending signal restricts the thread as soon as it unblocks it");
+    }
+
+    [LandlockFact]
     public async Task Worker_WritesWorkspaceOnly_AndCannotReadCredentials()
     {
         var s = _scenario;

@@ -181,6 +181,10 @@ internal static class Step
     internal static ProbeStep Bind(int port) => new() { Kind = "bind", Port = port };
 
     internal static ProbeStep Udp(int port) => new() { Kind = "udp", Port = port };
+
+    internal static ProbeStep BlockSignals(string thread) => new() { Kind = "block_signals", Thread = thread };
+
+    internal static ProbeStep UnblockSignals(string thread) => new() { Kind = "unblock_signals", Thread = thread };
 }
 
 /// <summary>Assertions on probe results.</summary>
