@@ -232,6 +232,24 @@ public sealed class TapPassAgentStreamTests
     }
 
     [Fact]
+    public async Task StreamAsync_SlowConsumer_DoesNotTripTheIdleTimeout()
+    {
+        var time = new FakeTimeProvider();
+        var sse = new SseStream();
+        var gateway = new FakeGateway().Then(Responses.Stream(sse));
+        using var agent = TestAgents.Create(gateway, o => o.Timeout = TimeSpan.FromSeconds(20), time: time);
+        sse.Send(Responses.ChunkJson("a"));
+
+        await using var e = agent.StreamAsync("x").GetAsyncEnumerator();
+        (await e.MoveNextAsync()).Should().BeTrue();
+        time.Advance(TimeSpan.FromSeconds(60)); // the consumer takes its time with "a"
+        sse.Send(Responses.ChunkJson("b"));
+
+        (await e.MoveNextAsync()).Should().BeTrue();
+        e.Current.Should().Be("b");
+    }
+
+    [Fact]
     public async Task StreamAsync_ToolCallDeltas_AreAssembled()
     {
         var sse = new SseStream();

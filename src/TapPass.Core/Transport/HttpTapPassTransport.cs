@@ -489,6 +489,7 @@ public sealed class HttpTapPassTransport : ITapPassTransport
     /// </summary>
     private async IAsyncEnumerable<ChatCompletionChunk> ReadEventsAsync(HttpResponseMessage response, Uri url, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        // The idle timer runs only while waiting for the gateway, never while the consumer holds an event.
         using var idle = new CancellationTokenSource(Timeout.InfiniteTimeSpan, _time);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, idle.Token);
         idle.CancelAfter(_timeout);
@@ -507,7 +508,9 @@ public sealed class HttpTapPassTransport : ITapPassTransport
                     bool more;
                     try
                     {
+                        idle.CancelAfter(_timeout);
                         more = await Guard(events.MoveNextAsync().AsTask()).ConfigureAwait(false);
+                        idle.CancelAfter(Timeout.InfiniteTimeSpan);
                     }
                     catch (StreamTooLargeException)
                     {
@@ -520,7 +523,6 @@ public sealed class HttpTapPassTransport : ITapPassTransport
                         throw Unreachable(url, ChatPath, "the stream ended before [DONE]", new IOException("Unexpected end of the event stream."));
                     }
 
-                    idle.CancelAfter(_timeout);
                     var item = events.Current.Data;
                     if (item.Done)
                     {
