@@ -48,6 +48,7 @@ public sealed class HttpTapPassTransport : ITapPassTransport
     private readonly HttpClient _http;
     private readonly Uri _baseAddress;
     private readonly TimeSpan _timeout;
+    private readonly long _maxStreamBytes;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline<HttpAttempt> _pipeline;
@@ -78,6 +79,7 @@ public sealed class HttpTapPassTransport : ITapPassTransport
         _http = httpClient;
         _baseAddress = parsed!;
         _timeout = settings.Timeout;
+        _maxStreamBytes = settings.MaxStreamBytes;
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<HttpTapPassTransport>() ?? NullLogger.Instance;
         _pipeline = BuildPipeline(settings, _time, _logger);
@@ -496,7 +498,7 @@ public sealed class HttpTapPassTransport : ITapPassTransport
 
         ChatCompletionChunk? terminal = null;
         var body = await Guard(response.Content.ReadAsStreamAsync(linked.Token)).ConfigureAwait(false);
-        var bounded = new BoundedReadStream(body, MaxStreamBytes);
+        var bounded = new BoundedReadStream(body, _maxStreamBytes);
         await using (bounded.ConfigureAwait(false))
         {
             var parser = SseParser.Create(bounded, static (_, data) => SseEvent.Parse(data));
@@ -514,7 +516,7 @@ public sealed class HttpTapPassTransport : ITapPassTransport
                     }
                     catch (StreamTooLargeException)
                     {
-                        terminal = new ChatCompletionChunk { Error = InvalidResponse($"The stream exceeded {MaxStreamBytes / (1024 * 1024)} MiB.") };
+                        terminal = new ChatCompletionChunk { Error = InvalidResponse($"The stream exceeded {_maxStreamBytes.ToString(CultureInfo.InvariantCulture)} bytes.") };
                         break;
                     }
 
@@ -651,6 +653,9 @@ internal sealed record TransportSettings
     public TimeSpan? AttemptTimeout { get; init; }
 
     public int MaxRetries { get; init; } = 2;
+
+    /// <summary>Largest event stream read; <see cref="HttpTapPassTransport.MaxStreamBytes"/> by default. Tests lower it.</summary>
+    public long MaxStreamBytes { get; init; } = HttpTapPassTransport.MaxStreamBytes;
 
     /// <summary>Jitter source, uniform in [0, 1); <see cref="Random.Shared"/> when null. Tests pin it.</summary>
     public Func<double>? Random { get; init; }

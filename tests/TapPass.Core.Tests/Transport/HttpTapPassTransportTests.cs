@@ -362,6 +362,44 @@ public sealed class HttpTapPassTransportTests
     }
 
     [Fact]
+    public async Task StreamChat_OverTheStreamBound_EndsWithInvalidResponseChunk()
+    {
+        var sse = new SseStream();
+        sse.Send(Responses.ChunkJson("a"));
+        for (var i = 0; i < 10; i++)
+        {
+            sse.Send(Responses.ChunkJson(new string('x', 200)));
+        }
+
+        sse.Done();
+        sse.Complete();
+        var gateway = new FakeGateway().Then(Responses.Stream(sse));
+        var transport = new HttpTapPassTransport(gateway.CreateClient(), new Uri(FakeGateway.Url), new TransportSettings { MaxRetries = 0, MaxStreamBytes = 1024 }, null, null);
+
+        await using var reply = await transport.StreamChatAsync(new TapPassCall(), Request(), CancellationToken.None);
+        var chunks = new List<ChatCompletionChunk>();
+        await foreach (var chunk in reply.Chunks!)
+        {
+            chunks.Add(chunk);
+        }
+
+        chunks[^1].Error!.Type.Should().Be("invalid_response");
+        chunks[^1].Error!.Message.Should().Contain("1024 bytes");
+        chunks.Count.Should().BeLessThan(6);
+        HttpTapPassTransport.MaxStreamBytes.Should().Be(64L * 1024 * 1024);
+    }
+
+    [Fact]
+    public void BoundedReadStream_ThrowsOncePastTheBound()
+    {
+        using var bounded = new BoundedReadStream(new MemoryStream(new byte[100]), 64);
+        var buffer = new byte[50];
+
+        bounded.Read(buffer, 0, 50).Should().Be(50);
+        FluentActions.Invoking(() => bounded.Read(buffer, 0, 50)).Should().Throw<IOException>().WithMessage("*64 bytes*");
+    }
+
+    [Fact]
     public async Task StreamChat_DecisionBeforeStream_IsAnErrorReplyWithoutChunks()
     {
         var gateway = new FakeGateway().Then(Responses.Error(403, "trust_tier_denied"));
