@@ -9,7 +9,7 @@ namespace TapPass;
 /// the <c>X-TapPass-Flags</c> header syntax (<c>"mode=observe, pii=mask"</c>). Immutable. Unknown keys or values are
 /// errors, never ignored.
 /// </summary>
-public sealed class GovernanceFlags : IReadOnlyDictionary<string, string>
+public sealed class GovernanceFlags : IReadOnlyDictionary<string, string>, IEquatable<GovernanceFlags>
 {
     /// <summary>Longest header value accepted.</summary>
     public const int MaxHeaderLength = 2048;
@@ -250,6 +250,27 @@ public sealed class GovernanceFlags : IReadOnlyDictionary<string, string>
 
     /// <inheritdoc />
     public override string ToString() => ToHeaderValue();
+
+    /// <summary>True when both hold the same flags with the same (normalised) values.</summary>
+    /// <param name="other">Other flags.</param>
+    public bool Equals(GovernanceFlags? other) =>
+        other is not null && (ReferenceEquals(this, other) || (_values.Count == other._values.Count && _values.All(kv => other._values.TryGetValue(kv.Key, out var v) && v == kv.Value)));
+
+    /// <inheritdoc />
+    public override bool Equals(object? obj) => obj is GovernanceFlags other && Equals(other);
+
+    /// <inheritdoc />
+    public override int GetHashCode()
+    {
+        var hash = new HashCode();
+        foreach (var (k, v) in _values)
+        {
+            hash.Add(k, StringComparer.Ordinal);
+            hash.Add(v, StringComparer.Ordinal);
+        }
+
+        return hash.ToHashCode();
+    }
 
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, string>> GetEnumerator() => _values.GetEnumerator();

@@ -21,10 +21,19 @@ public sealed class TapPassAgentOptions
     /// <summary>Default governance flags, e.g. <c>{ ["pii"] = "mask" }</c>. Env: <c>TAPPASS_FLAGS</c> (header syntax).</summary>
     public IDictionary<string, string> Flags { get; set; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>Total time allowed for one call, retries included. Default 30 s.</summary>
+    /// <summary>
+    /// Total time allowed for one call, retries included (for a stream: until it starts, and then between two events).
+    /// Default 30 s; between 10 ms and 24 h.
+    /// </summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>Retries for transient failures (connect errors, timeouts, 502/503/504 that are not break-glass). Default 2.</summary>
+    /// <summary>
+    /// Time allowed for one attempt (one HTTP request, up to the first byte of a stream); an attempt that takes longer
+    /// is abandoned and retried. Default null: no per-attempt limit, only <see cref="Timeout"/>.
+    /// </summary>
+    public TimeSpan? AttemptTimeout { get; set; }
+
+    /// <summary>Retries for transient failures (connect errors, timeouts, 502/503/504 that are not break-glass). Default 2; at most 10.</summary>
     public int MaxRetries { get; set; } = 2;
 
     /// <summary>Raise <see cref="BreakGlassActiveException"/> when a 200 answer reports break-glass <c>observe</c>. Default false.</summary>
@@ -36,7 +45,10 @@ public sealed class TapPassAgentOptions
     /// <summary>Agent uuid to claim in <c>X-TapPass-Agent-Uuid</c> when no session supplies one. Default none.</summary>
     public string? AgentUuid { get; set; }
 
-    /// <summary>Most messages kept in <see cref="ITapPassAgent.History"/>; oldest are dropped first. Default 200.</summary>
+    /// <summary>
+    /// Most messages kept in <see cref="ITapPassAgent.History"/>; the oldest user/assistant pairs are dropped first
+    /// (an odd bound keeps one message fewer). 0 keeps no history. Default 200; at most 10 000.
+    /// </summary>
     public int MaxHistoryMessages { get; set; } = 200;
 
     /// <summary>Check on the first call that the gateway implements API 0.6.0 or later. Default true.</summary>

@@ -513,4 +513,8 @@ public static class ErrorTypes
     public const string IdempotencyConflict = "idempotency_conflict";
     /// <summary>404.</summary>
     public const string NotFound = "not_found";
+    /// <summary>[ours, SDK side] The gateway's answer could not be used (malformed, oversize, wrong content type).</summary>
+    public const string InvalidResponse = "invalid_response";
+    /// <summary>[ours, SDK side] A non-2xx answer without a TapPass error envelope and no better-known type.</summary>
+    public const string HttpError = "http_error";
 }

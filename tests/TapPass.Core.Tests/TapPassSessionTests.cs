@@ -1,0 +1,123 @@
+using TapPass.Core.Tests.Fakes;
+
+namespace TapPass.Core.Tests;
+
+public sealed class TapPassSessionTests
+{
+    [Fact]
+    public async Task ChatInsideScope_SendsSessionHeaders_AndRecordsReturnedIds()
+    {
+        var gateway = new FakeGateway();
+        using var agent = TestAgents.Create(gateway);
+
+        using (var scope = TapPassSession.Begin(agentUuid: FakeGateway.AgentUuid, taskId: "tsk_7"))
+        {
+            var first = await agent.ChatAsync("one");
+            scope.Session.SessionId.Should().Be(first.SessionId);
+            scope.Session.AuditUrl.Should().Be(first.AuditUrl);
+            await agent.ChatAsync("two");
+        }
+
+        var requests = gateway.ChatRequests;
+        requests[0].Header("X-TapPass-Session-Id").Should().BeNull("the gateway opens the session on the first call");
+        requests[0].Header("X-TapPass-Agent-Uuid").Should().Be(FakeGateway.AgentUuid);
+        requests[0].Header("X-TapPass-Task-Id").Should().Be("tsk_7");
+        requests[1].Header("X-TapPass-Session-Id").Should().StartWith("ses_", "the observed id is sent on later calls");
+    }
+
+    [Fact]
+    public async Task ExplicitPerCallIds_WinOverAmbientSession()
+    {
+        var gateway = new FakeGateway();
+        using var agent = TestAgents.Create(gateway, o => o.AgentUuid = "00000000-0000-4000-8000-000000000001");
+        using var scope = TapPassSession.Begin("ses_ambient", "00000000-0000-4000-8000-000000000002", "tsk_ambient");
+
+        await agent.ChatAsync("x", new TapPassChatOptions { SessionId = "ses_explicit", AgentUuid = FakeGateway.AgentUuid, TaskId = "tsk_explicit" });
+        await agent.ChatAsync("y");
+
+        var explicitCall = gateway.ChatRequests[0];
+        explicitCall.Header("X-TapPass-Session-Id").Should().Be("ses_explicit");
+        explicitCall.Header("X-TapPass-Agent-Uuid").Should().Be(FakeGateway.AgentUuid);
+        explicitCall.Header("X-TapPass-Task-Id").Should().Be("tsk_explicit");
+        var ambientCall = gateway.ChatRequests[1];
+        ambientCall.Header("X-TapPass-Session-Id").Should().Be("ses_ambient");
+        ambientCall.Header("X-TapPass-Agent-Uuid").Should().Be("00000000-0000-4000-8000-000000000002");
+        ambientCall.Header("X-TapPass-Task-Id").Should().Be("tsk_ambient");
+    }
+
+    [Fact]
+    public async Task AfterScopeDispose_NoSessionHeadersLeak_EvenToFlowsStartedInsideTheScope()
+    {
+        var gateway = new FakeGateway();
+        using var agent = TestAgents.Create(gateway);
+        var release = new TaskCompletionSource();
+        Task leaked;
+
+        using (TapPassSession.Begin("ses_scoped"))
+        {
+            await agent.ChatAsync("inside");
+            leaked = Task.Run(async () =>
+            {
+                await release.Task;
+                await agent.ChatAsync("leaked continuation");
+            });
+        }
+
+        release.SetResult();
+        await leaked;
+        await agent.ChatAsync("after");
+
+        TapPassSession.Current.Should().BeNull();
+        gateway.ChatRequests[0].Header("X-TapPass-Session-Id").Should().Be("ses_scoped");
+        gateway.ChatRequests[1].Header("X-TapPass-Session-Id").Should().BeNull();
+        gateway.ChatRequests[2].Header("X-TapPass-Session-Id").Should().BeNull();
+    }
+
+    [Fact]
+    public async Task StreamInsideScope_SendsAndObservesIds()
+    {
+        var gateway = new FakeGateway();
+        using var agent = TestAgents.Create(gateway);
+        using var scope = TapPassSession.Begin();
+
+        var response = await agent.StreamAsync("s").ToResponseAsync();
+
+        scope.Session.SessionId.Should().Be(response.SessionId).And.StartWith("ses_");
+    }
+
+    [Fact]
+    public void NestedScopes_RestoreOuterOnDispose()
+    {
+        using var outer = TapPassSession.Begin("ses_outer");
+        using (var inner = TapPassSession.Begin("ses_inner"))
+        {
+            TapPassSession.Current.Should().BeSameAs(inner.Session);
+        }
+
+        TapPassSession.Current!.SessionId.Should().Be("ses_outer");
+    }
+
+    [Fact]
+    public void Begin_MalformedIds_Throw()
+    {
+        FluentActions.Invoking(() => TapPassSession.Begin("ses bad")).Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => TapPassSession.Begin(agentUuid: "x")).Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => TapPassSession.Begin(taskId: new string('t', 129))).Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
+    public void Observe_NeverReplacesAnIdAlreadySet_AndIgnoresMalformedIds()
+    {
+        using var scope = TapPassSession.Begin("ses_given", autoOpened: true, agentUuid: null, taskId: null);
+
+        scope.Session.Observe("ses_other", "not-a-uuid", FakeGateway.Url + "/audit/sessions/ses_other");
+        scope.Session.ObserveTask("tsk 1");
+        scope.Session.ObserveTask("tsk_1");
+
+        scope.Session.SessionId.Should().Be("ses_given");
+        scope.Session.AgentUuid.Should().BeNull();
+        scope.Session.AuditUrl.Should().BeNull();
+        scope.Session.TaskId.Should().Be("tsk_1");
+        scope.Session.AutoOpened.Should().BeTrue();
+    }
+}
