@@ -163,6 +163,9 @@ public sealed class TapPassAgent : ITapPassAgent
     /// <inheritdoc />
     public string Model => _options.Model;
 
+    /// <summary>The gateway's base URL, or null in embedded mode.</summary>
+    public Uri? GatewayUrl => _options.BaseUrl;
+
     /// <summary>The default flags every call sends (merged under per-call flags).</summary>
     public GovernanceFlags DefaultFlags => _options.Flags;
 

@@ -132,6 +132,11 @@ internal static unsafe partial class Operations
                     result.Report = ToProbeReport(TapPassSandbox.Secure(ToOptions(step.Secure!)));
                     result.Ok = true;
                     break;
+                case "agent_header":
+                    // An agent call through an in-process handler: reports the sandbox tier header it sent.
+                    result.Output = SandboxHeaderCapture.SendAndCapture();
+                    result.Ok = true;
+                    break;
                 case "current":
                     result.Report = TapPassSandbox.Current is { } current ? ToProbeReport(current) : null;
                     result.Ok = true;
@@ -352,4 +357,33 @@ internal static unsafe partial class Operations
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     private static partial int Close(int fd);
+}
+
+/// <summary>Runs one agent call against an in-process handler and returns the X-TapPass-Sandbox-Tier it carried.</summary>
+internal static class SandboxHeaderCapture
+{
+    public static string SendAndCapture()
+    {
+        var handler = new CapturingHandler();
+        using var agent = new TapPassAgent(
+            new TapPassAgentOptions { Url = "http://127.0.0.1:9", ApiKey = "tp_probe", VerifyGatewayVersion = false },
+            new HttpClient(handler));
+        agent.Chat("hello");
+        return handler.Tier ?? "<none>";
+    }
+
+    private sealed class CapturingHandler : HttpMessageHandler
+    {
+        public string? Tier { get; private set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Tier = request.Headers.TryGetValues("X-TapPass-Sandbox-Tier", out var v) ? string.Join(",", v) : null;
+            const string body = """{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}""";
+            return Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK)
+            {
+                Content = new StringContent(body, Encoding.UTF8, "application/json"),
+            });
+        }
+    }
 }

@@ -264,22 +264,17 @@ public sealed class ProcessEnvironmentTests
     }
 }
 
-/// <summary>The process-wide sandbox tier is irreversible, so it is set only here, outside parallel runs.</summary>
-[Collection(ProcessEnvironmentCollection.Name)]
 public sealed class ProcessSandboxTierTests
 {
     [Fact]
-    public async Task SandboxTier_OnceSet_IsSentOnEveryCallAndNeverRaised()
+    public async Task SandboxTier_NoSandboxInThisProcess_HeaderIsNotSent()
     {
         var gateway = new FakeGateway();
         using var agent = TestAgents.Create(gateway);
 
-        TapPass.Transport.ProcessSandboxTier.Set(" Worker ");
-        TapPass.Transport.ProcessSandboxTier.Set("full");
         await agent.ChatAsync("hi");
 
-        TapPass.Transport.ProcessSandboxTier.Current.Should().Be("worker");
-        gateway.ChatRequests.Single().Header("X-TapPass-Sandbox-Tier").Should().Be("worker");
-        FluentActions.Invoking(() => TapPass.Transport.ProcessSandboxTier.Set(" ")).Should().Throw<ArgumentException>();
+        TapPass.Transport.ProcessSandboxTier.Current.Should().BeNull();
+        gateway.ChatRequests.Single().Header("X-TapPass-Sandbox-Tier").Should().BeNull();
     }
 }

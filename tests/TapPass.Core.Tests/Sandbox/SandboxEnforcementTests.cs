@@ -14,6 +14,26 @@ public sealed class SandboxEnforcementTests : IDisposable
     public void Dispose() => _scenario.Dispose();
 
     [LandlockFact]
+    public async Task AgentCalls_AfterSecure_ReportTheEnforcedTierToTheGateway()
+    {
+        var s = _scenario;
+        var r = (await s.RunAsync(
+        [
+            Step.AgentHeader(),
+            Step.Secure(s.Secure("worker")),
+            Step.AgentHeader(),
+            Step.Secure(s.Secure("observer")),
+            Step.AgentHeader(),
+        ])).Results;
+
+        r[0].Output.Should().Be("<none>", "nothing is claimed before the sandbox is applied");
+        r[1].ShouldBeSecured().Tier.Should().Be("worker");
+        r[2].Output.Should().Be("worker");
+        r[3].ShouldBeSecured().Tier.Should().Be("observer");
+        r[4].Output.Should().Be("observer", "a tighter second Secure() lowers the tier the gateway is told");
+    }
+
+    [LandlockFact]
     public async Task Observer_ReadsWorkspace_WritesNowhere()
     {
         var s = _scenario;

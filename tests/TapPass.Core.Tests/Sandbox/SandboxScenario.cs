@@ -170,6 +170,8 @@ internal static class Step
 
     internal static ProbeStep WriteManaged(string path) => new() { Kind = "write_managed", Path = path };
 
+    internal static ProbeStep AgentHeader() => new() { Kind = "agent_header" };
+
     internal static ProbeStep Read(string path, string thread = "main") => new() { Kind = "read", Path = path, Thread = thread };
 
     internal static ProbeStep List(string path) => new() { Kind = "list", Path = path };
