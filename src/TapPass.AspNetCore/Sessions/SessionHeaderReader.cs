@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 using TapPass.Transport;
@@ -38,10 +39,15 @@ internal readonly struct SessionHeaders
 /// <summary>
 /// Reads <c>X-TapPass-Session-Id</c> (and its aliases), <c>X-TapPass-Agent-Uuid</c> and <c>X-TapPass-Task-Id</c>.
 /// Untrusted input: each must be a single value in the protocol format (ids: 1-128 of <c>[A-Za-z0-9_-]</c>;
-/// agent uuid: a 36-character UUID). Allocation-free.
+/// agent uuid: a 36-character UUID), the formats of <see cref="TapPassSession.IsWellFormedId"/> and
+/// <see cref="TapPassSession.IsWellFormedAgentUuid"/>, checked here with vectorised searches. Allocation-free.
 /// </summary>
 internal static class SessionHeaderReader
 {
+    private const int MaxIdLength = 128;
+    private static readonly SearchValues<char> IdChars = SearchValues.Create("-0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz");
+    private static readonly SearchValues<char> HexChars = SearchValues.Create("0123456789ABCDEFabcdef");
+
     public static SessionHeaders Read(IHeaderDictionary headers, bool acceptAliases)
     {
         string? sessionId = null;
@@ -62,7 +68,7 @@ internal static class SessionHeaderReader
             }
 
             agentUuid = agentValues[0];
-            if (!TapPassSession.IsWellFormedAgentUuid(agentUuid))
+            if (!IsWellFormedAgentUuid(agentUuid))
             {
                 return Fail(SessionHeaderError.Malformed, TapPassHeaders.AgentUuid);
             }
@@ -101,7 +107,7 @@ internal static class SessionHeaderReader
         }
 
         var candidate = values[0];
-        if (!TapPassSession.IsWellFormedId(candidate))
+        if (!IsWellFormedId(candidate))
         {
             error = Fail(SessionHeaderError.Malformed, name);
             return false;
@@ -115,6 +121,26 @@ internal static class SessionHeaderReader
 
         value = candidate;
         return true;
+    }
+
+    /// <summary>Same answer as <see cref="TapPassSession.IsWellFormedId"/>: 1-128 characters of <c>[A-Za-z0-9_-]</c>.</summary>
+    internal static bool IsWellFormedId(string? value) =>
+        value is { Length: > 0 and <= MaxIdLength } && !value.AsSpan().ContainsAnyExcept(IdChars);
+
+    /// <summary>Same answer as <see cref="TapPassSession.IsWellFormedAgentUuid"/>: <c>xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx</c>, hex.</summary>
+    internal static bool IsWellFormedAgentUuid(string? value)
+    {
+        if (value is not { Length: 36 } || value[8] != '-' || value[13] != '-' || value[18] != '-' || value[23] != '-')
+        {
+            return false;
+        }
+
+        var span = value.AsSpan();
+        return !span[..8].ContainsAnyExcept(HexChars) &&
+               !span.Slice(9, 4).ContainsAnyExcept(HexChars) &&
+               !span.Slice(14, 4).ContainsAnyExcept(HexChars) &&
+               !span.Slice(19, 4).ContainsAnyExcept(HexChars) &&
+               !span[24..].ContainsAnyExcept(HexChars);
     }
 
     private static SessionHeaders Fail(SessionHeaderError error, string header) => new() { Error = error, Header = header };

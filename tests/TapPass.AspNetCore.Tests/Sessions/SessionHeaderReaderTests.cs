@@ -104,4 +104,43 @@ public sealed class SessionHeaderReaderTests
             return wellFormed == (result.Error == SessionHeaderError.None) && (!wellFormed || result.AgentUuid == value);
         }).QuickCheckThrowOnFailure();
     }
+
+    [Fact]
+    public void FastIdCheck_AgreesWithTheSdkDefinition()
+    {
+        var chars = Gen.Elements("azAZ09_-. \t/é\u0000+=".ToCharArray());
+        var values = Gen.OneOf(
+            Gen.ArrayOf(chars).Select(a => new string(a)),
+            Gen.Choose(120, 135).Select(n => new string('a', n)),
+            ArbMap.Default.GeneratorFor<string>().Select(s => s ?? ""));
+        Prop.ForAll(values.ToArbitrary(), value =>
+            SessionHeaderReader.IsWellFormedId(value) == TapPassSession.IsWellFormedId(value)).QuickCheckThrowOnFailure();
+    }
+
+    [Fact]
+    public void FastUuidCheck_AgreesWithTheSdkDefinition()
+    {
+        var guid = ArbMap.Default.GeneratorFor<Guid>();
+        var mutate = Gen.Elements("0aF-g {} x".ToCharArray());
+        var values = Gen.OneOf(
+            guid.Select(g => g.ToString("D")),
+            guid.Select(g => g.ToString("D").ToUpperInvariant()),
+            guid.Select(g => " " + g.ToString("D")[1..]),
+            guid.Select(g => g.ToString("N") + "abcd"),
+            guid.Select(g => g.ToString("B")[..36]),
+            from g in guid
+            from i in Gen.Choose(0, 35)
+            from m in mutate
+            select Mutate(g, i, m),
+            ArbMap.Default.GeneratorFor<string>().Select(s => s ?? ""));
+        Prop.ForAll(values.ToArbitrary(), value =>
+            SessionHeaderReader.IsWellFormedAgentUuid(value) == TapPassSession.IsWellFormedAgentUuid(value)).QuickCheckThrowOnFailure();
+    }
+
+    private static string Mutate(Guid guid, int index, char replacement)
+    {
+        var chars = guid.ToString("D").ToCharArray();
+        chars[index] = replacement;
+        return new string(chars);
+    }
 }
