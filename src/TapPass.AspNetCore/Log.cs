@@ -13,7 +13,7 @@ internal static partial class Log
         Message = "TapPass error {ErrorType} answered {StatusCode} (session {SessionId})")]
     public static partial void ErrorMapped(ILogger logger, Exception exception, string errorType, int statusCode, string? sessionId);
 
-    [LoggerMessage(EventId = 3, EventName = "InvalidSessionHeader", Level = LogLevel.Information,
+    [LoggerMessage(EventId = 3, EventName = "InvalidSessionHeader", Level = LogLevel.Debug,
         Message = "Rejected a request with an invalid {Header} header: {Problem}")]
     public static partial void InvalidSessionHeader(ILogger logger, string header, string problem);
 
