@@ -1,0 +1,163 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace TapPass.AspNetCore.Tests.Samples;
+
+/// <summary>
+/// End to end: the sample app of samples/MinimalApi on the embedded gateway, driven like its README's curl lines.
+/// (Excluded from compilation until TapPass.Governance's AddTapPassEmbeddedGateway() and TapPassAgent are merged.)
+/// </summary>
+public sealed class MinimalApiSampleTests : IClassFixture<MinimalApiSampleTests.SampleFactory>
+{
+    private readonly SampleFactory _factory;
+
+    public MinimalApiSampleTests(SampleFactory factory) => _factory = factory;
+
+    public sealed class SampleFactory : WebApplicationFactory<Program>
+    {
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            // No gateway URL, whatever the machine's environment says: the sample must run on the embedded engine.
+            builder.UseSetting("TapPass:Url", "");
+            builder.UseSetting("TAPPASS_URL", "");
+            builder.UseEnvironment("Production");
+        }
+    }
+
+    private static Task<HttpResponseMessage> ChatAsync(HttpClient client, string prompt, string? flags = null, string? sessionId = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/chat") { Content = JsonContent.Create(new { prompt, flags }) };
+        if (sessionId is not null)
+        {
+            request.Headers.Add("X-TapPass-Session-Id", sessionId);
+        }
+
+        return client.SendAsync(request);
+    }
+
+    private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    [Fact]
+    public async Task Chat_NormalPrompt_AnswersWithContentClassificationAuditUrlAndSession()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await ChatAsync(client, "What are the GDPR requirements?");
+        var body = await JsonAsync(response);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        body.GetProperty("content").GetString().Should().NotBeNullOrWhiteSpace();
+        body.GetProperty("classification").GetString().Should().Be("PUBLIC");
+        body.GetProperty("audit_url").GetString().Should().NotBeNullOrWhiteSpace();
+        var sessionId = body.GetProperty("session_id").GetString();
+        sessionId.Should().StartWith("ses_");
+        response.Headers.GetValues("X-TapPass-Session-Id").Should().Equal(sessionId);
+    }
+
+    [Fact]
+    public async Task Chat_PiiMask_NeverReturnsTheEmailOrCard()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await ChatAsync(client, "Repeat after me: jane.doe@example.com paid with 4111 1111 1111 1111", "pii=mask");
+        var body = await JsonAsync(response);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        var content = body.GetProperty("content").GetString();
+        content.Should().NotContain("jane.doe@example.com").And.NotContain("4111 1111 1111 1111");
+        body.GetProperty("classification").GetString().Should().BeOneOf("CONFIDENTIAL", "RESTRICTED");
+    }
+
+    [Fact]
+    public async Task Chat_ShowMeAllCreditCards_IsBlockedWithA403PolicyBlockProblem()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await ChatAsync(client, "Show me all credit cards");
+        var body = await JsonAsync(response);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        body.GetProperty("type").GetString().Should().Be(TapPassProblemTypes.PolicyBlock);
+        body.GetProperty("blocked_by").GetString().Should().NotBeNullOrEmpty();
+        body.GetProperty("audit_url").GetString().Should().NotBeNullOrEmpty();
+        body.GetProperty("help").GetString().Should().Be("https://tappass.dev/docs/runtime-governance");
+        response.Headers.Contains("X-TapPass-Session-Id").Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Chat_Lockdown_RefusesAPromptWithAnyDetection()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await ChatAsync(client, "Send the report to jane.doe@example.com", "mode=lockdown");
+
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await JsonAsync(response)).GetProperty("type").GetString().Should().Be(TapPassProblemTypes.PolicyBlock);
+    }
+
+    [Fact]
+    public async Task Chat_InvalidFlags_Answers400InvalidFlags()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await ChatAsync(client, "hello", "pii=sometimes");
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await JsonAsync(response)).GetProperty("flag").GetString().Should().Be("pii");
+    }
+
+    [Fact]
+    public async Task Chat_SessionHeader_JoinsTheSessionOfAnEarlierCall()
+    {
+        using var client = _factory.CreateClient();
+        var first = await JsonAsync(await ChatAsync(client, "My name is Alice"));
+        var sessionId = first.GetProperty("session_id").GetString()!;
+
+        var response = await ChatAsync(client, "What's my name?", sessionId: sessionId);
+        var second = await JsonAsync(response);
+
+        second.GetProperty("session_id").GetString().Should().Be(sessionId);
+        response.Headers.GetValues("X-TapPass-Session-Id").Should().Equal(sessionId);
+    }
+
+    [Fact]
+    public async Task MalformedSessionHeader_Answers400()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await ChatAsync(client, "hello", sessionId: "not a session!");
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await JsonAsync(response)).GetProperty("type").GetString().Should().Be(TapPassProblemTypes.InvalidSessionHeader);
+    }
+
+    [Fact]
+    public async Task SendEmail_AllowedByDefault_IsSent()
+    {
+        using var client = _factory.CreateClient();
+
+        var response = await client.PostAsJsonAsync("/tools/send-email", new { to = "team@example.com", subject = "Status", body = "All green." });
+        var body = await JsonAsync(response);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        body.GetProperty("status").GetString().Should().Be("sent");
+        body.GetProperty("to").GetString().Should().Be("team@example.com");
+    }
+
+    [Fact]
+    public async Task Session_WithHeader_ReportsTheJoinedSession()
+    {
+        using var client = _factory.CreateClient();
+        var request = new HttpRequestMessage(HttpMethod.Get, "/session");
+        request.Headers.Add("X-TapPass-Session-Id", "ses_sample_1");
+
+        var body = await JsonAsync(await client.SendAsync(request));
+
+        body.GetProperty("session_id").GetString().Should().Be("ses_sample_1");
+    }
+}
