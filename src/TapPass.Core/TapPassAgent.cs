@@ -48,6 +48,7 @@ public sealed class TapPassAgent : ITapPassAgent
 
     private readonly ResolvedAgentOptions _options;
     private readonly ITapPassTransport _transport;
+    private readonly GatewayVerificationCache _verifiedGateways;
     private readonly HttpClient? _ownedHttpClient;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
@@ -124,9 +125,11 @@ public sealed class TapPassAgent : ITapPassAgent
         ITapPassTransport? transport,
         ILoggerFactory? loggerFactory,
         TimeProvider? timeProvider,
-        Func<double>? jitter = null)
+        Func<double>? jitter = null,
+        GatewayVerificationCache? verifiedGateways = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _verifiedGateways = verifiedGateways ?? GatewayVerificationCache.Shared;
         _options = ResolvedAgentOptions.Resolve(
             options,
             environment ?? ResolvedAgentOptions.ProcessEnvironment,
@@ -627,7 +630,7 @@ public sealed class TapPassAgent : ITapPassAgent
 
     private Task EnsureGatewayVersionAsync(CancellationToken cancellationToken)
     {
-        if (!_options.VerifyGatewayVersion)
+        if (!_options.VerifyGatewayVersion || IsGatewayVerified())
         {
             return Task.CompletedTask;
         }
@@ -682,7 +685,12 @@ public sealed class TapPassAgent : ITapPassAgent
         }
 
         Log.GatewayVersionVerified(_logger, _gatewayLabel, version.ToString());
+        MarkGatewayVerified();
     }
+
+    private bool IsGatewayVerified() => _verifiedGateways.Contains(_options.BaseUrl, _transport);
+
+    private void MarkGatewayVerified() => _verifiedGateways.Add(_options.BaseUrl, _transport);
 
     /// <summary>Parses <c>0.6.0</c>, <c>v0.6</c>, <c>1.2.3-beta+build</c>; pre-release and build suffixes are ignored.</summary>
     internal static bool TryParseApiVersion(string? value, out Version version)

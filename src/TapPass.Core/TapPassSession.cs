@@ -101,10 +101,27 @@ public sealed class TapPassSession
         return true;
     }
 
-    /// <summary>True for a UUID in its 36-character hyphenated form.</summary>
+    /// <summary>True for a UUID in its 36-character hyphenated hex form (<c>xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx</c>).</summary>
+    /// <remarks>Stricter than <see cref="Guid.TryParseExact(string, string, out Guid)"/>, which also accepts <c>0x</c> inside segments.</remarks>
     /// <param name="value">Candidate uuid.</param>
-    public static bool IsWellFormedAgentUuid(string? value) =>
-        value is { Length: 36 } && Guid.TryParseExact(value, "D", out _);
+    public static bool IsWellFormedAgentUuid(string? value)
+    {
+        if (value is not { Length: 36 })
+        {
+            return false;
+        }
+
+        for (var i = 0; i < value.Length; i++)
+        {
+            var ok = i is 8 or 13 or 18 or 23 ? value[i] == '-' : char.IsAsciiHexDigit(value[i]);
+            if (!ok)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Records ids the gateway returned; an id already set is never replaced.</summary>
     /// <param name="sessionId">Session id.</param>

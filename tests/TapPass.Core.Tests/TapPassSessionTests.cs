@@ -120,4 +120,15 @@ public sealed class TapPassSessionTests
         scope.Session.TaskId.Should().Be("tsk_1");
         scope.Session.AutoOpened.Should().BeTrue();
     }
+
+    [Theory]
+    [InlineData("01234567-89ab-cdef-0123-456789abcdef", true)]
+    [InlineData("01234567-89AB-CDEF-0123-456789ABCDEF", true)]
+    [InlineData("0x234567-89ab-cdef-0123-456789abcdef", false)]
+    [InlineData("01234567-89ab-cdef-0x23-456789abcdef", false)]
+    [InlineData("{1234567-89ab-cdef-0123-456789abcdef", false)]
+    [InlineData("0123456789abcdef0123456789abcdef0123", false)]
+    [InlineData(" 1234567-89ab-cdef-0123-456789abcdef", false)]
+    public void IsWellFormedAgentUuid_AcceptsOnlyCanonicalHexUuids(string value, bool expected) =>
+        TapPassSession.IsWellFormedAgentUuid(value).Should().Be(expected);
 }

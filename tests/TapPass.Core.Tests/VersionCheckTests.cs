@@ -62,6 +62,21 @@ public sealed class VersionCheckTests
     }
 
     [Fact]
+    public async Task Check_IsSharedByAgentsOfTheSameGateway_SoPerRequestAgentsDoNotRepeatIt()
+    {
+        var gateway = new FakeGateway();
+        var cache = new GatewayVerificationCache();
+        for (var i = 0; i < 5; i++)
+        {
+            using var agent = TestAgents.Create(gateway, verifiedGateways: cache);
+            await agent.ChatAsync("m" + i);
+        }
+
+        gateway.HealthRequests.Should().Be(1);
+        gateway.ChatRequests.Should().HaveCount(5);
+    }
+
+    [Fact]
     public async Task UnreachableGateway_ThrowsConnectionException_AndFailureIsNotCached()
     {
         var time = new FakeTimeProvider();

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace TapPass.Core.Tests.Fakes;
 
 /// <summary>Builds agents wired to fakes. The environment is empty unless given, so tests never read the process environment.</summary>
-public static class TestAgents
+internal static class TestAgents
 {
     public static TapPassAgentOptions Options(Action<TapPassAgentOptions>? configure = null)
     {
@@ -18,8 +18,10 @@ public static class TestAgents
         TimeProvider? time = null,
         Func<string, string?>? environment = null,
         ILoggerFactory? loggerFactory = null,
-        Func<double>? jitter = null) =>
-        new(Options(configure), environment ?? NoEnvironment, gateway.CreateClient(), null, loggerFactory, time, jitter ?? (() => 1.0));
+        Func<double>? jitter = null,
+        GatewayVerificationCache? verifiedGateways = null) =>
+        new(Options(configure), environment ?? NoEnvironment, gateway.CreateClient(), null, loggerFactory, time, jitter ?? (() => 1.0),
+            verifiedGateways ?? new GatewayVerificationCache());
 
     public static string? NoEnvironment(string name) => null;
 
