@@ -229,7 +229,7 @@ public sealed class ChatPipelineTests
     public async Task ChatAsync_ProviderFails_Answers502UpstreamErrorWithProvider()
     {
         using var h = new EngineHarness();
-        h.Provider.Throw = new Providers.ProviderException("fake", "down", isTimeout: false);
+        h.Provider.Throw = new TapPass.Governance.Providers.ProviderException("fake", "down", isTimeout: false);
         var reply = await h.ChatAsync("hi");
         reply.StatusCode.Should().Be(502);
         reply.Error!.Type.Should().Be("upstream_error");
@@ -242,7 +242,7 @@ public sealed class ChatPipelineTests
     public async Task ChatAsync_ProviderTimesOut_Answers504()
     {
         using var h = new EngineHarness();
-        h.Provider.Throw = new Providers.ProviderException("fake", "slow", isTimeout: true);
+        h.Provider.Throw = new TapPass.Governance.Providers.ProviderException("fake", "slow", isTimeout: true);
         (await h.ChatAsync("hi")).StatusCode.Should().Be(504);
     }
 

@@ -66,7 +66,7 @@ public sealed class IdempotencyTests
     public async Task ChatAsync_UpstreamFailure_IsNotStoredSoARetryRunsAgain()
     {
         using var h = new EngineHarness();
-        h.Provider.Throw = new Providers.ProviderException("fake", "down", false);
+        h.Provider.Throw = new TapPass.Governance.Providers.ProviderException("fake", "down", false);
         var call = h.Call() with { IdempotencyKey = "req-5" };
         (await h.Engine.ChatAsync(call, EngineHarness.Request("hi"), CancellationToken.None)).StatusCode.Should().Be(502);
         h.Provider.Throw = null;

@@ -94,7 +94,7 @@ public sealed class StreamingTests
     public async Task StreamChatAsync_ProviderFailsBeforeFirstChunk_Is502Reply()
     {
         using var h = new EngineHarness();
-        h.Provider.Throw = new Providers.ProviderException("fake", "down", false);
+        h.Provider.Throw = new TapPass.Governance.Providers.ProviderException("fake", "down", false);
         await using var reply = await h.Engine.StreamChatAsync(h.Call(), EngineHarness.Request("hi"), CancellationToken.None);
         reply.StatusCode.Should().Be(502);
         reply.Chunks.Should().BeNull();
