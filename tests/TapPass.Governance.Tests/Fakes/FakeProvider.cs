@@ -123,8 +123,8 @@ internal sealed class FailingAuditLog : Audit.IAuditLog
 }
 
 /// <summary>A rate-limit store that always throws (for degraded-mode tests).</summary>
-internal sealed class ThrowingRateLimitStore : State.IRateLimitStore
+internal sealed class ThrowingRateLimitStore : TapPass.Governance.State.IRateLimitStore
 {
-    public ValueTask<State.RateLimitLease> TryAcquireAsync(string key, State.RateLimitRule rule, DateTimeOffset now, CancellationToken cancellationToken) =>
+    public ValueTask<TapPass.Governance.State.RateLimitLease> TryAcquireAsync(string key, TapPass.Governance.State.RateLimitRule rule, DateTimeOffset now, CancellationToken cancellationToken) =>
         throw new InvalidOperationException("store down");
 }

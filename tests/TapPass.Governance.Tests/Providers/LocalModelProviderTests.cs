@@ -166,6 +166,6 @@ public sealed class LocalModelProviderTests
     [InlineData("a, b.", 4)]
     public void TokenEstimator_Count_IsDeterministic(string text, int expected)
     {
-        Pipeline.TokenEstimator.Count(text).Should().Be(expected);
+        TapPass.Governance.Pipeline.TokenEstimator.Count(text).Should().Be(expected);
     }
 }
