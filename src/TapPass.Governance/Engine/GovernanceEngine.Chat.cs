@@ -62,7 +62,7 @@ internal sealed partial class GovernanceEngine
         }
         catch (Exception ex) when (ex is AuditUnavailableException or StoreFullException)
         {
-            return TapPassReply<ChatCompletionResponse>.Fail(503, Correlate(Unavailable(ex is StoreFullException ? "Gateway state is full; try again later." : "The audit log is unavailable; the call was not completed."), identity, call.SessionId, call.TaskId, pipelineId));
+            return TapPassReply<ChatCompletionResponse>.Fail(503, Correlate(Unavailable(ex is StoreFullException ? "Gateway state is full; try again later." : "The audit log is unavailable; the call was not completed."), identity, null, call.TaskId, pipelineId));
         }
     }
 
@@ -212,7 +212,17 @@ internal sealed partial class GovernanceEngine
             BreakGlassObserve = breakGlass is { Level: "observe" } bg ? new BreakGlassInfo { Level = bg.Level, ExpiresAt = bg.ExpiresAt, Reason = bg.Reason } : null,
         };
 
-        await PipelineExecutor.RunAsync(_inputSteps, run, OnStepFailed(run), cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await PipelineExecutor.RunAsync(_inputSteps, run, OnStepFailed(run), cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            await SettleUnusedAsync(run).ConfigureAwait(false);
+            await AppendAsync(ChatEvent(run, "chat.cancelled", "error", null)).ConfigureAwait(false);
+            throw;
+        }
+
         if (run.Refusal is { } refusal)
         {
             await SettleUnusedAsync(run).ConfigureAwait(false);
@@ -375,7 +385,7 @@ internal sealed partial class GovernanceEngine
     {
         var providerException = ex as ProviderException;
         var provider = providerException?.Provider is { } p && p != "unknown" ? p : run.Provider.Name;
-        var timeout = providerException?.IsTimeout == true || ex is TimeoutException;
+        var timeout = providerException?.IsTimeout == true || ex is TimeoutException or OperationCanceledException;
         EngineLog.ProviderFailed(_logger, provider, timeout, ex.GetType().Name, run.PipelineId);
         await SettleUnusedAsync(run).ConfigureAwait(false);
         var error = Correlate(new ErrorBody
@@ -617,7 +627,7 @@ internal sealed partial class GovernanceEngine
         }
         catch (Exception ex) when (ex is AuditUnavailableException or StoreFullException)
         {
-            return TapPassStreamReply.Fail(503, Correlate(Unavailable(), identity, call.SessionId, call.TaskId, pipelineId));
+            return TapPassStreamReply.Fail(503, Correlate(Unavailable(), identity, null, call.TaskId, pipelineId));
         }
         finally
         {
@@ -633,9 +643,9 @@ internal sealed partial class GovernanceEngine
         switch (begin.State)
         {
             case IdempotencyState.Conflict:
-                return TapPassStreamReply.Fail(422, Correlate(new ErrorBody { Type = ErrorTypes.IdempotencyConflict, Message = "This Idempotency-Key was used with a different request." }, identity, call.SessionId, call.TaskId, pipelineId));
+                return TapPassStreamReply.Fail(422, Correlate(new ErrorBody { Type = ErrorTypes.IdempotencyConflict, Message = "This Idempotency-Key was used with a different request." }, identity, null, call.TaskId, pipelineId));
             case IdempotencyState.InProgress:
-                return TapPassStreamReply.Fail(409, Correlate(new ErrorBody { Type = ErrorTypes.IdempotencyConflict, Message = "A request with this Idempotency-Key is still being processed." }, identity, call.SessionId, call.TaskId, pipelineId));
+                return TapPassStreamReply.Fail(409, Correlate(new ErrorBody { Type = ErrorTypes.IdempotencyConflict, Message = "A request with this Idempotency-Key is still being processed." }, identity, null, call.TaskId, pipelineId));
         }
 
         var outcome = begin.Outcome!;

@@ -57,7 +57,7 @@ internal sealed partial class GovernanceEngine
         }
         catch (Exception ex) when (ex is AuditUnavailableException or StoreFullException)
         {
-            return TapPassReply<GovernResponse>.Fail(503, Correlate(Unavailable(), identity, call.SessionId, call.TaskId, pipelineId));
+            return TapPassReply<GovernResponse>.Fail(503, Correlate(Unavailable(), identity, null, call.TaskId, pipelineId));
         }
     }
 
@@ -427,7 +427,7 @@ internal sealed partial class GovernanceEngine
         }
         catch (Exception ex) when (ex is AuditUnavailableException or StoreFullException)
         {
-            return TapPassReply<ExecutionReportResponse>.Fail(503, Correlate(Unavailable(), identity, call.SessionId, call.TaskId, pipelineId));
+            return TapPassReply<ExecutionReportResponse>.Fail(503, Correlate(Unavailable(), identity, null, call.TaskId, pipelineId));
         }
     }
 

@@ -332,9 +332,9 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
         switch (begin.State)
         {
             case IdempotencyState.Conflict:
-                return TapPassReply<T>.Fail(422, Correlate(new ErrorBody { Type = ErrorTypes.IdempotencyConflict, Message = "This Idempotency-Key was used with a different request." }, identity, call.SessionId, call.TaskId, pipelineId));
+                return TapPassReply<T>.Fail(422, Correlate(new ErrorBody { Type = ErrorTypes.IdempotencyConflict, Message = "This Idempotency-Key was used with a different request." }, identity, null, call.TaskId, pipelineId));
             case IdempotencyState.InProgress:
-                return TapPassReply<T>.Fail(409, Correlate(new ErrorBody { Type = ErrorTypes.IdempotencyConflict, Message = "A request with this Idempotency-Key is still being processed." }, identity, call.SessionId, call.TaskId, pipelineId));
+                return TapPassReply<T>.Fail(409, Correlate(new ErrorBody { Type = ErrorTypes.IdempotencyConflict, Message = "A request with this Idempotency-Key is still being processed." }, identity, null, call.TaskId, pipelineId));
             case IdempotencyState.Replay:
                 await AppendAsync(Event("idempotency.replayed", identity, begin.Outcome!.Headers.SessionId, call.TaskId, pipelineId) with
                 {

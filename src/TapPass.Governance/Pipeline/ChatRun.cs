@@ -101,5 +101,6 @@ internal sealed class ChatRun
     /// <summary>The approval that let this call through (resume token), when any.</summary>
     public string? ApprovalId { get; set; }
 
-    public string Budgeting => $"{Identity.Org}/{Identity.AgentUuid}";
+    /// <summary>Key of per-agent state (daily budget, rate limit): org and agent uuid.</summary>
+    public string AgentKey => $"{Identity.Org}/{Identity.AgentUuid}";
 }

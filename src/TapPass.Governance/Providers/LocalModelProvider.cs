@@ -34,6 +34,11 @@ internal sealed partial class LocalModelProvider : IModelProvider
 
     private const int MaxToolCalls = 16;
 
+    private static readonly HashSet<string> NotNames = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "not", "a", "an", "the", "very", "really", "just", "also", "secret", "private", "unknown", "irrelevant", "important", "none",
+    };
+
     public LocalModelProvider(IReadOnlyList<string>? models = null) =>
         Models = models is { Count: > 0 } ? models : ["gpt-4o-mini", "gpt-4o", "local"];
 
@@ -183,10 +188,10 @@ internal sealed partial class LocalModelProvider : IModelProvider
                 : $"Your name is {name}.";
         }
 
-        var stated = NameRegex().Matches(text);
-        if (stated.Count > 0)
+        var stated = NameRegex().Matches(text).Select(m => m.Groups["name"].Value).LastOrDefault(n => !NotNames.Contains(n));
+        if (stated is not null)
         {
-            return $"Nice to meet you, {stated[^1].Groups["name"].Value}! How can I help you today?";
+            return $"Nice to meet you, {stated}! How can I help you today?";
         }
 
         if (SummaryRegex().Match(text) is { Success: true } summary)
@@ -224,10 +229,12 @@ internal sealed partial class LocalModelProvider : IModelProvider
                 continue;
             }
 
-            var matches = NameRegex().Matches(m.Content);
-            if (matches.Count > 0)
+            foreach (Match match in NameRegex().Matches(m.Content))
             {
-                name = matches[^1].Groups["name"].Value;
+                if (!NotNames.Contains(match.Groups["name"].Value))
+                {
+                    name = match.Groups["name"].Value;
+                }
             }
         }
 

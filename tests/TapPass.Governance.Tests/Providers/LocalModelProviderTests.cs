@@ -36,6 +36,12 @@ public sealed class LocalModelProviderTests
     }
 
     [Fact]
+    public async Task CompleteAsync_NameIsNotImportant_IsNotTakenAsAName()
+    {
+        (await Ask(("user", "my name is not important"), ("user", "what's my name?"))).Should().Contain("don't know");
+    }
+
+    [Fact]
     public async Task CompleteAsync_StatingAName_IsAcknowledged()
     {
         (await Ask(("user", "Hi, my name is Zoë"))).Should().Contain("Zoë");

@@ -360,7 +360,7 @@ internal sealed class BudgetStep(PipelineServices services) : IPipelineStep
 
         var day = DateOnly.FromDateTime(services.Time.GetUtcNow().UtcDateTime);
         var reservation = await services.Budgets.TryReserveAsync(
-            new BudgetRequest(run.Session.Id, run.Budgeting, day, scope is null ? estimate : 0, limits.PerSessionUsd, limits.PerDayUsd),
+            new BudgetRequest(run.Session.Id, run.AgentKey, day, scope is null ? estimate : 0, limits.PerSessionUsd, limits.PerDayUsd),
             cancellationToken).ConfigureAwait(false);
         run.Budget = reservation;
         if (scope is null && !reservation.Granted)
@@ -411,7 +411,7 @@ internal sealed class RateLimitStep(PipelineServices services) : IPipelineStep
             return StepResult.Skip;
         }
 
-        var lease = await services.RateLimits.TryAcquireAsync(run.Budgeting, rule, services.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
+        var lease = await services.RateLimits.TryAcquireAsync(run.AgentKey, rule, services.Time.GetUtcNow(), cancellationToken).ConfigureAwait(false);
         if (lease.Acquired)
         {
             return StepResult.Pass;
