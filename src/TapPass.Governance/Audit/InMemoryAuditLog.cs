@@ -23,6 +23,7 @@ internal sealed class InMemoryAuditLog : IAuditLog, IDisposable
     private readonly int _maxEvents;
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     private readonly Lock _gate = new();
+    private readonly Lock _keyGate = new();
     private readonly LinkedList<AuditRecord> _records = new();
     private string _lastHash = GenesisHash;
     private long _sequence;
@@ -158,14 +159,22 @@ internal sealed class InMemoryAuditLog : IAuditLog, IDisposable
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
-    private string Sign(string hash) =>
-        Base64Url(_key.SignData(Convert.FromHexString(hash), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+    private string Sign(string hash)
+    {
+        lock (_keyGate)
+        {
+            return Base64Url(_key.SignData(Convert.FromHexString(hash), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        }
+    }
 
     private bool Verify(string hash, string signature)
     {
         try
         {
-            return _key.VerifyData(Convert.FromHexString(hash), FromBase64Url(signature), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            lock (_keyGate)
+            {
+                return _key.VerifyData(Convert.FromHexString(hash), FromBase64Url(signature), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            }
         }
         catch (FormatException)
         {

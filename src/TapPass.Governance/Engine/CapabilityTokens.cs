@@ -30,6 +30,7 @@ internal sealed class CapabilityTokens : IDisposable
     public const string Audience = "tappass-tool";
 
     private readonly ECDsa _key;
+    private readonly Lock _keyGate = new();
     private readonly string _issuer;
     private readonly TimeSpan _lifetime;
     private readonly TimeProvider _time;
@@ -81,7 +82,12 @@ internal sealed class CapabilityTokens : IDisposable
         }
 
         var signingInput = Base64Url.EncodeToString(_header) + "." + Base64Url.EncodeToString(stream.ToArray());
-        var signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        byte[] signature;
+        lock (_keyGate)
+        {
+            signature = _key.SignData(Encoding.ASCII.GetBytes(signingInput), HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+
         return signingInput + "." + Base64Url.EncodeToString(signature);
     }
 
@@ -120,7 +126,13 @@ internal sealed class CapabilityTokens : IDisposable
             return CapabilityTokenStatus.Malformed;
         }
 
-        if (!_key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation))
+        bool signatureValid;
+        lock (_keyGate)
+        {
+            signatureValid = _key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), signature, HashAlgorithmName.SHA256, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+
+        if (!signatureValid)
         {
             return CapabilityTokenStatus.BadSignature;
         }
@@ -166,7 +178,12 @@ internal sealed class CapabilityTokens : IDisposable
     /// <summary>The public key as a JWK Set: <c>{"keys":[{"kty":"EC","crv":"P-256","x":…,"y":…,"kid":…,"use":"sig","alg":"ES256"}]}</c>.</summary>
     public string Jwks()
     {
-        var p = _key.ExportParameters(includePrivateParameters: false);
+        ECParameters p;
+        lock (_keyGate)
+        {
+            p = _key.ExportParameters(includePrivateParameters: false);
+        }
+
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))
         {

@@ -456,7 +456,8 @@ internal sealed partial class GovernanceEngine
         if (_settings.CaptureContent)
         {
             var capture = new JsonBag()
-                .Add("prompt", (run.ProviderMessages ?? run.Request.Messages).LastOrDefault(m => m.Role == "user")?.Content)
+                // Only what the model was sent (after masking); a call refused before that captures no prompt.
+                .Add("prompt", run.ProviderMessages?.LastOrDefault(m => m.Role == "user")?.Content)
                 .Add("answer", run.OutputContent)
                 .Build();
             content = JsonSerializer.Serialize(capture, EngineJsonContext.Default.DictionaryStringJsonElement);
@@ -733,6 +734,10 @@ internal sealed partial class GovernanceEngine
         public bool Finished { get; set; }
         public Func<ValueTask>? OnAbandon { get; set; }
         private int _disposed;
+        private int _enumerated;
+
+        /// <summary>True the first time only: a stream can be enumerated once.</summary>
+        public bool TryStartEnumeration() => Interlocked.Exchange(ref _enumerated, 1) == 0;
 
         public async ValueTask DisposeAsync()
         {
@@ -752,6 +757,11 @@ internal sealed partial class GovernanceEngine
 
     private async IAsyncEnumerable<ChatCompletionChunk> StreamChunksAsync(StreamState state, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        if (!state.TryStartEnumeration())
+        {
+            throw new InvalidOperationException("A chat stream can be enumerated only once.");
+        }
+
         var run = state.Run;
         var id = Ids.New(Ids.Completion);
         var created = run.StartedAt.ToUnixTimeSeconds();

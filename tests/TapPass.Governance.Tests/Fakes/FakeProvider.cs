@@ -112,14 +112,14 @@ internal sealed class ManualTimeProvider(DateTimeOffset start) : TimeProvider
 }
 
 /// <summary>An audit log that fails every append.</summary>
-internal sealed class FailingAuditLog : Audit.IAuditLog
+internal sealed class FailingAuditLog : TapPass.Governance.Audit.IAuditLog
 {
-    public ValueTask<Audit.AuditRecord> AppendAsync(Audit.AuditEvent auditEvent, CancellationToken cancellationToken) =>
-        ValueTask.FromException<Audit.AuditRecord>(new IOException("disk full"));
+    public ValueTask<TapPass.Governance.Audit.AuditRecord> AppendAsync(TapPass.Governance.Audit.AuditEvent auditEvent, CancellationToken cancellationToken) =>
+        ValueTask.FromException<TapPass.Governance.Audit.AuditRecord>(new IOException("disk full"));
 
-    public Task<Audit.AuditPage> QueryAsync(Audit.AuditQuery query, CancellationToken cancellationToken) => Task.FromResult(new Audit.AuditPage([], null));
+    public Task<TapPass.Governance.Audit.AuditPage> QueryAsync(TapPass.Governance.Audit.AuditQuery query, CancellationToken cancellationToken) => Task.FromResult(new TapPass.Governance.Audit.AuditPage([], null));
 
-    public Task<Audit.AuditVerification> VerifyAsync(CancellationToken cancellationToken) => Task.FromResult(new Audit.AuditVerification(true, 0, null));
+    public Task<TapPass.Governance.Audit.AuditVerification> VerifyAsync(CancellationToken cancellationToken) => Task.FromResult(new TapPass.Governance.Audit.AuditVerification(true, 0, null));
 }
 
 /// <summary>A rate-limit store that always throws (for degraded-mode tests).</summary>
