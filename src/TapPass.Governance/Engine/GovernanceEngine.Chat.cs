@@ -118,7 +118,7 @@ internal sealed partial class GovernanceEngine
         var start = Stopwatch.GetTimestamp();
         try
         {
-            run!.Result = ValidateResult(await run.Provider.CompleteAsync(ProviderRequestFor(run), cancellationToken).ConfigureAwait(false), run);
+            run!.ModelResult = ValidateResult(await run.Provider.CompleteAsync(ProviderRequestFor(run), cancellationToken).ConfigureAwait(false), run);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -435,8 +435,8 @@ internal sealed partial class GovernanceEngine
             .Add("redactions", (long)run.Redactions.Count)
             .Add("error_type", error?.Type)
             .Add("approval_id", run.ApprovalId ?? error?.ApprovalId)
-            .Add("finish_reason", run.Result?.FinishReason)
-            .Add("tool_calls", (long)(run.Result?.ToolCalls.Count ?? 0));
+            .Add("finish_reason", run.ModelResult?.FinishReason)
+            .Add("tool_calls", (long)(run.ModelResult?.ToolCalls.Count ?? 0));
         if (run.WouldBlock.Count > 0)
         {
             details.Add("would_block", run.WouldBlock);
@@ -502,7 +502,7 @@ internal sealed partial class GovernanceEngine
 
     private ChatCompletionResponse BuildResponse(ChatRun run)
     {
-        var result = run.Result!;
+        var result = run.ModelResult!;
         var toolCalls = run.OutputToolCalls;
         var content = run.OutputContent ?? "";
         return new ChatCompletionResponse
@@ -918,7 +918,7 @@ internal sealed partial class GovernanceEngine
                 Type = "function",
                 Function = new FunctionCall { Name = t.Name ?? "", Arguments = t.Args.Length == 0 ? "{}" : t.Args.ToString() },
             }).ToList();
-            run.Result = new ProviderResult
+            run.ModelResult = new ProviderResult
             {
                 Model = run.Model,
                 Content = "",
@@ -955,7 +955,7 @@ internal sealed partial class GovernanceEngine
                     yield return Chunk(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = i, Id = tc.Id, Type = tc.Type, Function = new FunctionCallDelta { Name = tc.Function.Name, Arguments = tc.Function.Arguments } }] });
                 }
 
-                yield return Chunk(new ChatDelta(), run.Result.FinishReason);
+                yield return Chunk(new ChatDelta(), run.ModelResult.FinishReason);
             }
 
             await PipelineExecutor.RunAsync([_costStep], run, OnStepFailed(run), CancellationToken.None, evenIfRefused: true).ConfigureAwait(false);
@@ -976,14 +976,14 @@ internal sealed partial class GovernanceEngine
                 else
                 {
                     await AppendAsync(ChatEvent(run, "chat.completed", CompletedDecision(run), null)).ConfigureAwait(false);
-                    var usage = new UsageInfo { PromptTokens = run.Result.PromptTokens, CompletionTokens = run.Result.CompletionTokens, TotalTokens = run.Result.PromptTokens + run.Result.CompletionTokens };
+                    var usage = new UsageInfo { PromptTokens = run.ModelResult.PromptTokens, CompletionTokens = run.ModelResult.CompletionTokens, TotalTokens = run.ModelResult.PromptTokens + run.ModelResult.CompletionTokens };
                     last = new ChatCompletionChunk { Id = id, Object = "chat.completion.chunk", Created = created, Model = run.Model, Choices = [], Usage = usage, Tappass = Metadata(run) };
                     stored = new ChatCompletionResponse
                     {
                         Id = id,
                         Created = created,
                         Model = run.Model,
-                        Choices = [new ChatChoice { Message = new ChatCompletionMessage { Role = "assistant", Content = run.OutputToolCalls.Count > 0 && emitted.Length == 0 ? null : emitted.ToString(), ToolCalls = run.OutputToolCalls.Count > 0 ? [.. run.OutputToolCalls] : null }, FinishReason = run.Result.FinishReason }],
+                        Choices = [new ChatChoice { Message = new ChatCompletionMessage { Role = "assistant", Content = run.OutputToolCalls.Count > 0 && emitted.Length == 0 ? null : emitted.ToString(), ToolCalls = run.OutputToolCalls.Count > 0 ? [.. run.OutputToolCalls] : null }, FinishReason = run.ModelResult.FinishReason }],
                         Usage = usage,
                         Tappass = last.Tappass,
                     };

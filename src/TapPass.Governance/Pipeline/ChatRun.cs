@@ -89,7 +89,7 @@ internal sealed class ChatRun
     public IReadOnlyList<ChatCompletionMessage>? ProviderMessages { get; set; }
 
     /// <summary>The model's answer, and after scan_output the masked content.</summary>
-    public ProviderResult? Result { get; set; }
+    public ProviderResult? ModelResult { get; set; }
     public string? OutputContent { get; set; }
     public List<ToolCall> OutputToolCalls { get; } = [];
     public Dictionary<string, string> CapabilityTokens { get; } = new(StringComparer.Ordinal);

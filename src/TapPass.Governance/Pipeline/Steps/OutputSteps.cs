@@ -19,7 +19,7 @@ internal sealed class ScanOutputStep(PipelineServices services) : IPipelineStep
 
     public ValueTask<StepResult> RunAsync(ChatRun run, CancellationToken cancellationToken)
     {
-        var content = run.Result?.Content ?? "";
+        var content = run.ModelResult?.Content ?? "";
         if (content.Length == 0)
         {
             run.OutputContent = content;
@@ -120,7 +120,7 @@ internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, Too
 
     public ValueTask<StepResult> RunAsync(ChatRun run, CancellationToken cancellationToken)
     {
-        var calls = run.Result?.ToolCalls ?? [];
+        var calls = run.ModelResult?.ToolCalls ?? [];
         if (calls.Count == 0)
         {
             return ValueTask.FromResult(StepResult.Skip);
@@ -192,8 +192,8 @@ internal sealed class CostStep(PipelineServices services) : IPipelineStep
 
     public async ValueTask<StepResult> RunAsync(ChatRun run, CancellationToken cancellationToken)
     {
-        var prompt = run.Result?.PromptTokens ?? 0;
-        var completion = run.Result?.CompletionTokens ?? 0;
+        var prompt = run.ModelResult?.PromptTokens ?? 0;
+        var completion = run.ModelResult?.CompletionTokens ?? 0;
         var usd = services.Settings.Prices.Cost(run.Model, prompt, completion);
         run.Cost = new CostInfo { PromptTokens = prompt, CompletionTokens = completion, Usd = decimal.Round(usd, 8) };
         if (run.Budget is { } reservation)
