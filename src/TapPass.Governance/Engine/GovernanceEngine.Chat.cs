@@ -49,14 +49,15 @@ internal sealed partial class GovernanceEngine
         var pipelineId = Ids.New(Ids.Pipeline);
         try
         {
-            if (await PreludeAsync(identity, call, pipelineId, "chat.rejected").ConfigureAwait(false) is { } early)
+            var (early, breakGlass) = await PreludeAsync(identity, call, pipelineId, "chat.rejected").ConfigureAwait(false);
+            if (early is not null)
             {
                 return early.ToReply<ChatCompletionResponse>();
             }
 
             return await IdempotentAsync(
                 identity, call, "chat", Serialize(request, TapPassJsonContext.Default.ChatCompletionRequest), pipelineId,
-                () => ChatCoreAsync(identity, call, request, pipelineId, cancellationToken),
+                () => ChatCoreAsync(identity, call, request, pipelineId, breakGlass, cancellationToken),
                 reply => new IdempotentOutcome { StatusCode = reply.StatusCode, Headers = reply.Headers, Error = reply.Error, Chat = reply.Value },
                 outcome => outcome.Chat is { } chat ? TapPassReply<ChatCompletionResponse>.Ok(chat, outcome.Headers, outcome.StatusCode) : TapPassReply<ChatCompletionResponse>.Fail(outcome.StatusCode, outcome.Error!, outcome.Headers)).ConfigureAwait(false);
         }
@@ -66,15 +67,19 @@ internal sealed partial class GovernanceEngine
         }
     }
 
-    /// <summary>Header checks, Idempotency-Key format and break-glass halt; a failure is audited.</summary>
-    private async Task<Failure?> PreludeAsync(AgentIdentity identity, TapPassCall call, string pipelineId, string rejectedEvent)
+    /// <summary>
+    /// Header checks, Idempotency-Key format and break-glass halt; a failure is audited. Returns the org's active
+    /// break-glass state (observe) for the rest of the call.
+    /// </summary>
+    private async Task<(Failure? Failure, BreakGlassState? BreakGlass)> PreludeAsync(AgentIdentity identity, TapPassCall call, string pipelineId, string rejectedEvent)
     {
         if ((CheckCallHeaders(identity, call) ?? CheckIdempotencyKey(call.IdempotencyKey)) is { } invalid)
         {
-            return await RejectAsync(identity, call, pipelineId, rejectedEvent, invalid, null).ConfigureAwait(false);
+            return (await RejectAsync(identity, call, pipelineId, rejectedEvent, invalid, null).ConfigureAwait(false), null);
         }
 
-        if (await ActiveBreakGlassAsync(identity.Org).ConfigureAwait(false) is { Level: "halt" } halt)
+        var breakGlass = await ActiveBreakGlassAsync(identity.Org).ConfigureAwait(false);
+        if (breakGlass is { Level: "halt" } halt)
         {
             var retry = halt.ExpiresAt - _time.GetUtcNow();
             retry = TimeSpan.FromSeconds(Math.Max(1, Math.Ceiling(retry.TotalSeconds)));
@@ -86,10 +91,10 @@ internal sealed partial class GovernanceEngine
                 ExpiresAt = halt.ExpiresAt,
                 Reason = halt.Reason,
             };
-            return await RejectAsync(identity, call, pipelineId, rejectedEvent, error, null, retry).ConfigureAwait(false);
+            return (await RejectAsync(identity, call, pipelineId, rejectedEvent, error, null, retry).ConfigureAwait(false), halt);
         }
 
-        return null;
+        return (null, breakGlass);
     }
 
     /// <summary>Audits and returns a refusal that happened before a pipeline run existed.</summary>
@@ -107,9 +112,9 @@ internal sealed partial class GovernanceEngine
         return new Failure(status ?? StatusOf(error), error, Headers(identity, sessionId, null, pipelineId, retryAfter));
     }
 
-    private async Task<TapPassReply<ChatCompletionResponse>> ChatCoreAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, string pipelineId, CancellationToken cancellationToken)
+    private async Task<TapPassReply<ChatCompletionResponse>> ChatCoreAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, string pipelineId, BreakGlassState? breakGlass, CancellationToken cancellationToken)
     {
-        var (run, failure) = await PrepareChatAsync(identity, call, request, pipelineId, stream: false, cancellationToken).ConfigureAwait(false);
+        var (run, failure) = await PrepareChatAsync(identity, call, request, pipelineId, breakGlass, stream: false, cancellationToken).ConfigureAwait(false);
         if (failure is not null)
         {
             return failure.ToReply<ChatCompletionResponse>();
@@ -147,7 +152,7 @@ internal sealed partial class GovernanceEngine
     }
 
     /// <summary>Validation, flags, session, turn and the input steps. Returns the run ready for the model, or a failure.</summary>
-    private async Task<(ChatRun? Run, Failure? Failure)> PrepareChatAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, string pipelineId, bool stream, CancellationToken cancellationToken)
+    private async Task<(ChatRun? Run, Failure? Failure)> PrepareChatAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, string pipelineId, BreakGlassState? breakGlass, bool stream, CancellationToken cancellationToken)
     {
         if (ValidateChat(request) is { } invalid)
         {
@@ -156,35 +161,17 @@ internal sealed partial class GovernanceEngine
 
         if (!_settings.Flags.TryResolve(call.Flags, identity, out var resolution, out var flagError))
         {
-            var error = new ErrorBody
-            {
-                Type = ErrorTypes.InvalidFlags,
-                Message = flagError!.Message,
-                Flag = flagError.Flag,
-                Value = flagError.Value,
-                Allowed = [.. flagError.Allowed],
-            };
-            return (null, await RejectAsync(identity, call, pipelineId, "chat.rejected", error, null).ConfigureAwait(false));
+            return (null, await RejectAsync(identity, call, pipelineId, "chat.rejected", InvalidFlags(flagError!), null).ConfigureAwait(false));
         }
 
-        SessionRecord session;
-        if (call.SessionId is { } requested)
+        var (session, sessionFailure) = await JoinOrOpenSessionAsync(identity, call, call.SessionId, pipelineId, "chat.rejected", cancellationToken).ConfigureAwait(false);
+        if (sessionFailure is not null)
         {
-            var (found, sessionError) = await AccessSessionAsync(identity, requested, requireLive: true, cancellationToken).ConfigureAwait(false);
-            if (sessionError is not null)
-            {
-                return (null, await RejectAsync(identity, call, pipelineId, "chat.rejected", sessionError, null).ConfigureAwait(false));
-            }
-
-            session = found!;
-        }
-        else
-        {
-            session = await OpenSessionCoreAsync(identity, shared: false, null, implicitly: true, call.TaskId, pipelineId, cancellationToken).ConfigureAwait(false);
+            return (null, sessionFailure);
         }
 
         var now = _time.GetUtcNow();
-        var turn = await _stores.Sessions.NextTurnAsync(session.Id, now, now + _settings.SessionLifetime, cancellationToken).ConfigureAwait(false);
+        var turn = await _stores.Sessions.NextTurnAsync(session!.Id, now, now + _settings.SessionLifetime, cancellationToken).ConfigureAwait(false);
         if (turn is null)
         {
             var error = new ErrorBody { Type = ErrorTypes.SessionForbidden, Message = "The session does not exist, has ended, or belongs to another agent." };
@@ -194,7 +181,6 @@ internal sealed partial class GovernanceEngine
         await AuditLocksAsync(identity, resolution, session.Id, call.TaskId, pipelineId).ConfigureAwait(false);
 
         var model = string.IsNullOrWhiteSpace(request.Model) ? _settings.DefaultModel : request.Model;
-        var breakGlass = await ActiveBreakGlassAsync(identity.Org).ConfigureAwait(false);
         var run = new ChatRun
         {
             Identity = identity,
@@ -559,7 +545,8 @@ internal sealed partial class GovernanceEngine
         var handedOver = false;
         try
         {
-            if (await PreludeAsync(identity, call, pipelineId, "chat.rejected").ConfigureAwait(false) is { } early)
+            var (early, breakGlass) = await PreludeAsync(identity, call, pipelineId, "chat.rejected").ConfigureAwait(false);
+            if (early is not null)
             {
                 return early.ToStream();
             }
@@ -575,7 +562,7 @@ internal sealed partial class GovernanceEngine
                 }
             }
 
-            var (run, failure) = await PrepareChatAsync(identity, call, request, pipelineId, stream: true, cancellationToken).ConfigureAwait(false);
+            var (run, failure) = await PrepareChatAsync(identity, call, request, pipelineId, breakGlass, stream: true, cancellationToken).ConfigureAwait(false);
             if (failure is not null)
             {
                 await CompleteIdempotencyAsync(scope, failure.StatusCode, failure.Headers, failure.Error, null).ConfigureAwait(false);

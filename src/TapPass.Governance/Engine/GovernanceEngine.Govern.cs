@@ -44,14 +44,15 @@ internal sealed partial class GovernanceEngine
         var pipelineId = Ids.New(Ids.Pipeline);
         try
         {
-            if (await PreludeAsync(identity, call, pipelineId, "tool.rejected").ConfigureAwait(false) is { } early)
+            var (early, breakGlass) = await PreludeAsync(identity, call, pipelineId, "tool.rejected").ConfigureAwait(false);
+            if (early is not null)
             {
                 return early.ToReply<GovernResponse>();
             }
 
             return await IdempotentAsync(
                 identity, call, "govern", Serialize(request, TapPassJsonContext.Default.GovernRequest), pipelineId,
-                () => GovernCoreAsync(identity, call, request, pipelineId, cancellationToken),
+                () => GovernCoreAsync(identity, call, request, pipelineId, breakGlass, cancellationToken),
                 reply => new IdempotentOutcome { StatusCode = reply.StatusCode, Headers = reply.Headers, Error = reply.Error, Govern = reply.Value },
                 outcome => outcome.Govern is { } g ? TapPassReply<GovernResponse>.Ok(g, outcome.Headers, outcome.StatusCode) : TapPassReply<GovernResponse>.Fail(outcome.StatusCode, outcome.Error!, outcome.Headers)).ConfigureAwait(false);
         }
@@ -111,7 +112,7 @@ internal sealed partial class GovernanceEngine
         return null;
     }
 
-    private async Task<TapPassReply<GovernResponse>> GovernCoreAsync(AgentIdentity identity, TapPassCall call, GovernRequest request, string pipelineId, CancellationToken cancellationToken)
+    private async Task<TapPassReply<GovernResponse>> GovernCoreAsync(AgentIdentity identity, TapPassCall call, GovernRequest request, string pipelineId, BreakGlassState? breakGlass, CancellationToken cancellationToken)
     {
         if (ValidateGovern(request) is { } invalid)
         {
@@ -120,25 +121,16 @@ internal sealed partial class GovernanceEngine
 
         if (!_settings.Flags.TryResolve(call.Flags, identity, out var resolution, out var flagError))
         {
-            var error = new ErrorBody { Type = ErrorTypes.InvalidFlags, Message = flagError!.Message, Flag = flagError.Flag, Value = flagError.Value, Allowed = [.. flagError.Allowed] };
-            return (await RejectAsync(identity, call, pipelineId, "tool.rejected", error, null).ConfigureAwait(false)).ToReply<GovernResponse>();
+            return (await RejectAsync(identity, call, pipelineId, "tool.rejected", InvalidFlags(flagError!), null).ConfigureAwait(false)).ToReply<GovernResponse>();
         }
 
-        SessionRecord session;
-        if ((request.SessionId ?? call.SessionId) is { } requested)
+        var (joined, sessionFailure) = await JoinOrOpenSessionAsync(identity, call, request.SessionId ?? call.SessionId, pipelineId, "tool.rejected", cancellationToken).ConfigureAwait(false);
+        if (sessionFailure is not null)
         {
-            var (found, sessionError) = await AccessSessionAsync(identity, requested, requireLive: true, cancellationToken).ConfigureAwait(false);
-            if (sessionError is not null)
-            {
-                return (await RejectAsync(identity, call, pipelineId, "tool.rejected", sessionError, null).ConfigureAwait(false)).ToReply<GovernResponse>();
-            }
+            return sessionFailure.ToReply<GovernResponse>();
+        }
 
-            session = found!;
-        }
-        else
-        {
-            session = await OpenSessionCoreAsync(identity, shared: false, null, implicitly: true, call.TaskId, pipelineId, cancellationToken).ConfigureAwait(false);
-        }
+        var session = joined!;
 
         await AuditLocksAsync(identity, resolution, session.Id, call.TaskId, pipelineId).ConfigureAwait(false);
 
@@ -147,7 +139,6 @@ internal sealed partial class GovernanceEngine
         var args = request.Payload.Args is { ValueKind: JsonValueKind.Object } a ? a : (JsonElement?)null;
         var argsDigest = Digests.Json(args);
         var auditOnly = string.Equals(request.Enforcement?.Mode, "audit", StringComparison.OrdinalIgnoreCase);
-        var breakGlass = await ActiveBreakGlassAsync(identity.Org).ConfigureAwait(false);
         var suspended = auditOnly || breakGlass is { Level: "observe" };
         var mode = auditOnly ? GovernanceMode.Observe : flags.Mode;
 

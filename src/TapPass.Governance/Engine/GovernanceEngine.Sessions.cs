@@ -31,7 +31,7 @@ internal sealed partial class GovernanceEngine
         var pipelineId = Ids.New(Ids.Pipeline);
         try
         {
-            if (await PreludeAsync(identity, call, pipelineId, "session.rejected").ConfigureAwait(false) is { } early)
+            if ((await PreludeAsync(identity, call, pipelineId, "session.rejected").ConfigureAwait(false)).Failure is { } early)
             {
                 return early.ToReply<SessionResponse>();
             }
@@ -135,6 +135,29 @@ internal sealed partial class GovernanceEngine
 
         return null;
     }
+
+    /// <summary>Joins the session a call names (if the caller may) or opens one implicitly; a refusal is audited.</summary>
+    private async Task<(SessionRecord? Session, Failure? Failure)> JoinOrOpenSessionAsync(AgentIdentity identity, TapPassCall call, string? requested, string pipelineId, string rejectedEvent, CancellationToken cancellationToken)
+    {
+        if (requested is null)
+        {
+            return (await OpenSessionCoreAsync(identity, shared: false, null, implicitly: true, call.TaskId, pipelineId, cancellationToken).ConfigureAwait(false), null);
+        }
+
+        var (session, error) = await AccessSessionAsync(identity, requested, requireLive: true, cancellationToken).ConfigureAwait(false);
+        return error is null
+            ? (session, null)
+            : (null, await RejectAsync(identity, call, pipelineId, rejectedEvent, error, null).ConfigureAwait(false));
+    }
+
+    private static ErrorBody InvalidFlags(FlagError error) => new()
+    {
+        Type = ErrorTypes.InvalidFlags,
+        Message = error.Message,
+        Flag = error.Flag,
+        Value = error.Value,
+        Allowed = [.. error.Allowed],
+    };
 
     /// <summary>Writes one <c>flags.lock_applied</c> event per lock that overrode a request.</summary>
     private async Task AuditLocksAsync(AgentIdentity identity, FlagResolution resolution, string sessionId, string? taskId, string pipelineId)
