@@ -78,7 +78,7 @@ internal sealed class ContentScanner
     public ScanResult Scan(string text)
     {
         NormalizedText normalized = Normalize(text);
-        IReadOnlyList<Finding> viewFindings = DetectInView(normalized.View);
+        IReadOnlyList<Finding> viewFindings = DetectInView(normalized.View, null);
         var classification = _classifier.Classify(normalized.View, viewFindings);
         IReadOnlyList<Finding> findings = ToOriginal(normalized, viewFindings);
 
@@ -91,7 +91,28 @@ internal sealed class ContentScanner
     public IReadOnlyList<Finding> FindEntities(string text)
     {
         NormalizedText normalized = Normalize(text);
-        return ToOriginal(normalized, DetectInView(normalized.View));
+        return ToOriginal(normalized, DetectInView(normalized.View, null));
+    }
+
+    /// <summary>
+    /// Finds the entities in <paramref name="text"/>, and adds to <paramref name="candidates"/> every finding
+    /// before overlaps were removed (original offsets), including those an overlapping finding displaced.
+    /// </summary>
+    public IReadOnlyList<Finding> FindEntities(string text, List<Finding> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        NormalizedText normalized = Normalize(text);
+        int from = candidates.Count;
+        IReadOnlyList<Finding> found = ToOriginal(normalized, DetectInView(normalized.View, candidates));
+        if (!normalized.IsIdentity)
+        {
+            for (int i = from; i < candidates.Count; i++)
+            {
+                candidates[i] = normalized.ToOriginal(candidates[i]);
+            }
+        }
+
+        return found;
     }
 
     private NormalizedText Normalize(string text)
@@ -105,7 +126,7 @@ internal sealed class ContentScanner
         return TextNormalizer.Normalize(text);
     }
 
-    private Finding[] DetectInView(string view)
+    private Finding[] DetectInView(string view, List<Finding>? candidates)
     {
         List<Finding> scratch = t_scratch ??= new List<Finding>(16);
         scratch.Clear();
@@ -125,6 +146,7 @@ internal sealed class ContentScanner
                 }
             }
 
+            candidates?.AddRange(scratch);
             FindingResolver.Resolve(scratch);
             return scratch.Count == 0 ? [] : [.. scratch];
         }

@@ -28,8 +28,8 @@ internal readonly record struct StreamingOutput(string Text, bool Blocked);
 /// become an e-mail, a key, an address), extended backwards over digit groups joined by single spaces
 /// (phone, card, SSN and IBAN groups such as <c>+32 470 12 34</c>), over <c>Key=Value;</c> tokens and
 /// the key words before them (connection strings such as <c>Data Source=…; User Id=…</c>), and from an
-/// unterminated <c>-----BEGIN</c> line. Entities never span a line break or a double space, except
-/// PEM blocks. The look-ahead is bounded: at most <see cref="MaxHoldBack"/> characters are held; when the
+/// unterminated <c>-----BEGIN</c> line. Entities are assumed never to span a line break or more than two
+/// spaces, except PEM blocks. The look-ahead is bounded: at most <see cref="MaxHoldBack"/> characters are held; when the
 /// tail grows beyond that, the oldest text is released anyway (entities already complete are masked
 /// whole). So a value split across chunks is masked exactly as when unsplit whenever the value is at most
 /// <see cref="MaxHoldBack"/> characters long. A private-key PEM block longer than the bound fails closed:
@@ -51,6 +51,8 @@ internal sealed class StreamingMasker
     public const int ContextChars = 256;
 
     private const int MaxChain = 96;
+    private const int MaxGroupToken = 34;
+    private const int MaxJoinSpaces = 2;
     private const int MaxKeyWords = 2;
     private const int PemEndTail = 96;
 
@@ -59,6 +61,7 @@ internal sealed class StreamingMasker
     private readonly StringBuilder _pending = new();
     private readonly List<Redaction> _redactions = [];
     private readonly List<Finding> _findings = [];
+    private readonly List<Finding> _candidates = [];
     private readonly List<string> _blockingTypes = [];
     private string _context = string.Empty;
     private long _consumed;
@@ -137,17 +140,24 @@ internal sealed class StreamingMasker
 
             string s = _context + _pending.ToString();
             int ctx = _context.Length;
-            IReadOnlyList<Finding> found = _scanner.FindEntities(s);
+            _candidates.Clear();
+            IReadOnlyList<Finding> found = _scanner.FindEntities(s, _candidates);
             int h = final ? s.Length : HoldBackStart(s, ctx);
             bool openPrivateKey = false;
             if (!final)
             {
-                for (int i = found.Count - 1; i >= 0; i--)
+                // No candidate may straddle the cut, not even one an overlapping finding displaces for now:
+                // more text can invalidate the finding that displaced it (a card that grows a 17th digit).
+                for (bool moved = true; moved;)
                 {
-                    Finding f = found[i];
-                    if (f.Start < h && f.End > h)
+                    moved = false;
+                    foreach (Finding f in _candidates)
                     {
-                        h = f.Start;
+                        if (f.Start < h && f.End > h)
+                        {
+                            h = f.Start;
+                            moved = true;
+                        }
                     }
                 }
 
@@ -301,9 +311,9 @@ internal sealed class StreamingMasker
                 sep--;
             }
 
-            if (sep == h || h - sep > 1 || sep == floor || char.IsWhiteSpace(s[sep - 1]))
+            if (sep == h || h - sep > MaxJoinSpaces || sep == floor || char.IsWhiteSpace(s[sep - 1]))
             {
-                break; // a line break, a double space or the start: no entity spans it
+                break; // a line break, a wider gap or the start: no entity spans it
             }
 
             int ts = sep;
@@ -322,6 +332,25 @@ internal sealed class StreamingMasker
 
             if (!join)
             {
+                // An entity can start inside the previous token after punctuation ("Order.BE57 2706…"):
+                // hold its digit-group-like suffix, and stop there.
+                int k = sep;
+                while (k > ts && sep - k < MaxGroupToken)
+                {
+                    int width = k - 1 > ts && char.IsLowSurrogate(s[k - 1]) && char.IsHighSurrogate(s[k - 2]) ? 2 : 1;
+                    if (!IsGroupCodePoint(width == 2 ? char.ConvertToUtf32(s[k - 2], s[k - 1]) : s[k - 1]))
+                    {
+                        break;
+                    }
+
+                    k -= width;
+                }
+
+                if (k < sep && IsDigitGroup(s.AsSpan(k, sep - k)))
+                {
+                    h = k;
+                }
+
                 break;
             }
 
@@ -337,10 +366,22 @@ internal sealed class StreamingMasker
         return h;
     }
 
-    // Digit groups and IBAN/phone pieces: "0470", "(0)", "+32", "12-34", "49HP", "ABNA".
+    // Digit groups and IBAN/phone/card pieces: "0470", "(0)", "+32", "12-34", "49HP", "ABNA",
+    // "4111-1111-1111-1111" (a detector may look at the group after it), judged on the
+    // detection view so that full-width digits and zero-width characters count as the detectors see them.
     private static bool IsDigitGroup(ReadOnlySpan<char> token)
     {
-        if (token.Length is 0 or > 8)
+        if (!System.Text.Ascii.IsValid(token))
+        {
+            if (token.Length > 64)
+            {
+                return false;
+            }
+
+            token = TextNormalizer.Normalize(token.ToString()).View;
+        }
+
+        if (token.Length is 0 or > MaxGroupToken)
         {
             return false;
         }
@@ -358,7 +399,21 @@ internal sealed class StreamingMasker
             }
         }
 
-        return digit || token.Length <= 4;
+        return digit || (token.Length <= 4 && !token.ContainsAnyExceptInRange('A', 'Z'));
+    }
+
+    // A code point whose detection view is a digit-group character (or nothing): ASCII digits, capitals
+    // and separators, other digits (full-width, mathematical), full-width capitals, dashes, invisibles.
+    private static bool IsGroupCodePoint(int cp)
+    {
+        if (cp < 0x80)
+        {
+            return cp is (>= '0' and <= '9') or (>= 'A' and <= 'Z') or '(' or ')' or '+' or '.' or '/' or '-';
+        }
+
+        return TextNormalizer.IsInvisible(cp)
+            || cp is (>= 0xFF21 and <= 0xFF3A) or (>= 0x2010 and <= 0x2013) or 0x2212 or 0xFF0D or 0xFF0E
+            || System.Globalization.CharUnicodeInfo.GetUnicodeCategory(cp) == System.Globalization.UnicodeCategory.DecimalDigitNumber;
     }
 
     private static bool IsWord(ReadOnlySpan<char> token)

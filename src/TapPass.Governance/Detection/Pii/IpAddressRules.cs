@@ -87,10 +87,13 @@ internal static class IpAddressRules
         return IsValidV6(run) ? run.Length : 0;
     }
 
-    /// <summary>True for a textual IPv6 address (RFC 4291 §2.2) with at least one hex digit.</summary>
+    /// <summary>
+    /// True for a textual IPv6 address (RFC 4291 §2.2) that contains a decimal digit (so that
+    /// <c>a::b</c> and other scope operators in code are not addresses).
+    /// </summary>
     public static bool IsValidV6(ReadOnlySpan<char> s)
     {
-        if (s.Length is < 3 or > 45)
+        if (s.Length is < 3 or > 45 || !s.ContainsAnyInRange('0', '9'))
         {
             return false;
         }
@@ -126,7 +129,7 @@ internal static class IpAddressRules
             return false;
         }
 
-        return headGroups + tailGroups <= 7 && s.ContainsAny(HexDigits);
+        return headGroups + tailGroups <= 7;
     }
 
     private static readonly System.Buffers.SearchValues<char> HexDigits =

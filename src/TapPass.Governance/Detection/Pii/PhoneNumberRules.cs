@@ -129,7 +129,7 @@ internal static class PhoneNumberRules
         }
 
         ReadOnlySpan<char> d = digits[..nd];
-        bool doubleZero = !plus && nd > 2 && d[0] == '0' && d[1] == '0';
+        bool doubleZero = !plus && nd > 2 && ng > 0 && groups[0] >= 2 && d[0] == '0' && d[1] == '0';
         bool international = plus || doubleZero;
         ReadOnlySpan<char> significant = doubleZero ? d[2..] : d;
         int n = significant.Length;
@@ -185,7 +185,7 @@ internal static class PhoneNumberRules
                 first = g[1];
             }
 
-            return IsCountryCode(significant[..Math.Min(first, 3)]) ? 0.95 : 0;
+            return first > 0 && IsCountryCode(significant[..Math.Min(first, 3)]) ? 0.95 : 0;
         }
 
         if (IsSsnShaped(s, g))

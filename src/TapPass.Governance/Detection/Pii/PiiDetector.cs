@@ -8,7 +8,8 @@ namespace TapPass.Governance.Detection.Pii;
 /// the value only, check digits must pass (Luhn, mod-97), and values the text presents as something else
 /// (SKU and order numbers, versions, sections) are refused.
 /// Cheap prefilters skip whole families: no <c>'@'</c> means no e-mail pass, no ASCII digit means no
-/// digit-based pass, no <c>':'</c> means no IPv6 pass.
+/// digit-based pass, no <c>':'</c> means no IPv6 pass. Findings of different types may overlap (a phone
+/// candidate inside an IBAN); <see cref="ContentScanner"/> resolves overlaps (<see cref="FindingResolver"/>).
 /// </summary>
 internal sealed partial class PiiDetector : IEntityDetector
 {
@@ -37,7 +38,6 @@ internal sealed partial class PiiDetector : IEntityDetector
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(results);
-        int from = results.Count;
         ReadOnlySpan<char> span = text;
         bool digits = span.ContainsAnyInRange('0', '9');
         if (digits)
@@ -58,13 +58,11 @@ internal sealed partial class PiiDetector : IEntityDetector
         {
             DetectEmails(text, results);
         }
-
-        FindingResolver.Resolve(results, from);
     }
 
     // ------------------------------------------------------------------ CREDIT_CARD
 
-    [GeneratedRegex(@"(?<![0-9A-Za-z_.+/-])[0-9]{4}(?:(?<s>[ -]?)[0-9]{4}\k<s>[0-9]{4}\k<s>[0-9]{4}|(?<t>[ -]?)[0-9]{6}\k<t>[0-9]{5})(?![0-9A-Za-z_]|[.-][0-9])", Options, RegexTimeoutMs)]
+    [GeneratedRegex(@"(?<![0-9A-Za-z_.+/-])(?<![0-9]{4} )[0-9]{4}(?:(?<s>[ -]?)[0-9]{4}\k<s>[0-9]{4}\k<s>[0-9]{4}|(?<t>[ -]?)[0-9]{6}\k<t>[0-9]{5})(?![0-9A-Za-z_]|[.-][0-9]| [0-9]{4}(?![0-9]|[:.][0-9A-Fa-f]))", Options, RegexTimeoutMs)]
     private static partial Regex CardCandidate();
 
     private static void DetectCards(string text, List<Finding> results)
@@ -359,11 +357,33 @@ internal sealed partial class PiiDetector : IEntityDetector
     {
         foreach (ValueMatch m in EmailCandidate().EnumerateMatches(text))
         {
-            if (!IsUrlUserInfo(text, m.Index))
+            if (!IsUrlUserInfo(text, m.Index) && !IsAssetFileName(text.AsSpan(m.Index, m.Length)))
             {
                 results.Add(new Finding(EntityTypes.Email, m.Index, m.Length, 0.95));
             }
         }
+    }
+
+    /// <summary>
+    /// <c>icon@2x.png</c>, <c>logo@dark.svg</c>: file names of image and web assets, whose "TLD" is a file
+    /// extension that is not a top-level domain.
+    /// </summary>
+    private static bool IsAssetFileName(ReadOnlySpan<char> match)
+    {
+        ReadOnlySpan<char> tld = match[(match.LastIndexOf('.') + 1)..];
+        Span<char> lower = stackalloc char[8];
+        if (tld.Length > lower.Length)
+        {
+            return false;
+        }
+
+        int n = tld.ToLowerInvariant(lower);
+        return lower[..n] switch
+        {
+            "png" or "jpg" or "jpeg" or "gif" or "svg" or "webp" or "bmp" or "ico" or "tif" or "tiff" or "css" or "js"
+                or "mjs" or "json" or "html" or "htm" or "xml" or "yaml" or "yml" or "txt" or "pdf" or "csv" => true,
+            _ => false,
+        };
     }
 
     /// <summary>True when the match starts inside the <c>user:password@</c> part of a URL authority.</summary>
