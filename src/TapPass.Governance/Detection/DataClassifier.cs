@@ -66,28 +66,27 @@ internal sealed class DataClassifier
 {
     private const int MaxMarkerLength = 64;
 
-    private readonly SearchValues<string> _markers;
-    private readonly Dictionary<string, DataClassification> _levels;
+    private readonly PhraseIndex _markers;
     private readonly SearchValues<string>? _domains;
     private readonly string[] _domainNames;
 
     public DataClassifier(DataClassifierOptions? options = null)
     {
         options ??= new DataClassifierOptions();
-        _levels = new Dictionary<string, DataClassification>(StringComparer.OrdinalIgnoreCase);
+        var levels = new Dictionary<string, DataClassification>(StringComparer.OrdinalIgnoreCase);
         void Add(IEnumerable<string> words, DataClassification level)
         {
             foreach (string w in words)
             {
                 string t = w.Trim();
-                if (t.Length is 0 or > MaxMarkerLength)
+                if (t.Length is < 3 or > MaxMarkerLength)
                 {
-                    throw new ArgumentException($"Classification markers must be 1..{MaxMarkerLength} characters.", nameof(options));
+                    throw new ArgumentException($"Classification markers must be 3..{MaxMarkerLength} characters.", nameof(options));
                 }
 
-                if (!_levels.TryGetValue(t, out var existing) || existing < level)
+                if (!levels.TryGetValue(t, out var existing) || existing < level)
                 {
-                    _levels[t] = level;
+                    levels[t] = level;
                 }
             }
         }
@@ -95,7 +94,7 @@ internal sealed class DataClassifier
         Add(options.InternalMarkers, DataClassification.Internal);
         Add(options.ConfidentialMarkers, DataClassification.Confidential);
         Add(options.RestrictedMarkers, DataClassification.Restricted);
-        _markers = SearchValues.Create([.. _levels.Keys], StringComparison.OrdinalIgnoreCase);
+        _markers = new PhraseIndex(levels);
 
         var domains = new List<string>();
         var names = new List<string>();
@@ -109,7 +108,6 @@ internal sealed class DataClassifier
 
             names.Add(t);
             domains.Add("." + t);
-            domains.Add("@" + t);
         }
 
         _domainNames = [.. names];
@@ -153,47 +151,7 @@ internal sealed class DataClassifier
         _ => DataClassification.Confidential, // EMAIL, PHONE_NUMBER, IP_ADDRESS and any other personal data
     };
 
-    private DataClassification MarkerLevel(string text)
-    {
-        var level = DataClassification.Public;
-        ReadOnlySpan<char> span = text;
-        int offset = 0;
-        while (offset < span.Length)
-        {
-            int i = span[offset..].IndexOfAny(_markers);
-            if (i < 0)
-            {
-                break;
-            }
-
-            int at = offset + i;
-            // Longest marker at this position with word boundaries on both sides.
-            DataClassification found = DataClassification.Public;
-            int advance = 1;
-            if (at == 0 || !char.IsLetterOrDigit(span[at - 1]))
-            {
-                foreach (var (marker, markerLevel) in _levels)
-                {
-                    if (markerLevel > found && span[at..].StartsWith(marker, StringComparison.OrdinalIgnoreCase)
-                        && (at + marker.Length == span.Length || !char.IsLetterOrDigit(span[at + marker.Length])))
-                    {
-                        found = markerLevel;
-                        advance = Math.Max(advance, marker.Length);
-                    }
-                }
-            }
-
-            level = Max(level, found);
-            if (level == DataClassification.Restricted)
-            {
-                break;
-            }
-
-            offset = at + advance;
-        }
-
-        return level;
-    }
+    private DataClassification MarkerLevel(string text) => _markers.HighestLevel(text);
 
     private bool HasInternalDomain(string text)
     {
@@ -237,6 +195,168 @@ internal sealed class DataClassifier
 
     private static readonly SearchValues<char> HostChars =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
+
+    /// <summary>
+    /// Finds whole-word, case-insensitive phrases quickly. Phrases are reached through a few shared anchors
+    /// (substrings chosen greedily to cover as many phrases as possible, preferring rare letters), searched
+    /// in groups of at most eight with vectorised multi-string search (larger sets fall back to a much
+    /// slower bucketised search); every stop is then verified against the phrases the anchor covers.
+    /// </summary>
+    private sealed class PhraseIndex
+    {
+        private const int GroupSize = 8;
+        private const int MinAnchor = 5;
+        private const int MaxAnchor = 8;
+
+        private readonly (SearchValues<string> Values, Anchor[] Anchors)[] _groups;
+
+        public PhraseIndex(Dictionary<string, DataClassification> phrases)
+        {
+            var remaining = phrases.Select(p => (Phrase: p.Key.ToLowerInvariant(), Level: p.Value)).ToList();
+            var anchors = new List<Anchor>();
+            while (remaining.Count > 0)
+            {
+                string best = PickAnchor(remaining.Select(r => r.Phrase).ToList());
+                var covered = new List<(string Phrase, int Offset, DataClassification Level)>();
+                remaining.RemoveAll(r =>
+                {
+                    int at = r.Phrase.IndexOf(best, StringComparison.Ordinal);
+                    if (at < 0)
+                    {
+                        return false;
+                    }
+
+                    for (; at >= 0; at = r.Phrase.IndexOf(best, at + 1, StringComparison.Ordinal))
+                    {
+                        covered.Add((r.Phrase, at, r.Level));
+                    }
+
+                    return true;
+                });
+                anchors.Add(new Anchor(best, [.. covered]));
+            }
+
+            _groups = anchors.Chunk(GroupSize)
+                .Select(g => (SearchValues.Create(g.Select(a => a.Text).ToArray(), StringComparison.OrdinalIgnoreCase), g))
+                .ToArray();
+        }
+
+        private sealed record Anchor(string Text, (string Phrase, int Offset, DataClassification Level)[] Phrases);
+
+        // The substring (5-8 chars, or a whole shorter phrase) contained in most phrases; ties: rarest start.
+        private static string PickAnchor(List<string> phrases)
+        {
+            string? best = null;
+            int bestCover = 0;
+            double bestCost = double.MaxValue;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (string phrase in phrases)
+            {
+                int minLen = Math.Min(MinAnchor, phrase.Length);
+                for (int start = 0; start + minLen <= phrase.Length; start++)
+                {
+                    for (int len = minLen; len <= MaxAnchor && start + len <= phrase.Length; len++)
+                    {
+                        string candidate = phrase.Substring(start, len);
+                        if (!seen.Add(candidate))
+                        {
+                            continue;
+                        }
+
+                        int cover = phrases.Count(p => p.Contains(candidate, StringComparison.Ordinal));
+                        double cost = Cost(candidate) - (len * 0.01);
+                        if (cover > bestCover || (cover == bestCover && cost < bestCost))
+                        {
+                            best = candidate;
+                            bestCover = cover;
+                            bestCost = cost;
+                        }
+                    }
+                }
+            }
+
+            return best!;
+        }
+
+        private static double Cost(string anchor)
+        {
+            if (anchor.Length < 3)
+            {
+                return 100;
+            }
+
+            return Frequency(anchor[0]) + Frequency(anchor[1]) + Frequency(anchor[2]) + (CommonTrigrams.Contains(anchor[..3]) ? 30 : 0);
+        }
+
+        public DataClassification HighestLevel(ReadOnlySpan<char> text)
+        {
+            var level = DataClassification.Public;
+            foreach (var (values, anchors) in _groups)
+            {
+                int offset = 0;
+                while (offset < text.Length)
+                {
+                    int i = text[offset..].IndexOfAny(values);
+                    if (i < 0)
+                    {
+                        break;
+                    }
+
+                    int at = offset + i;
+                    offset = at + 1;
+                    foreach (Anchor anchor in anchors)
+                    {
+                        if (!text[at..].StartsWith(anchor.Text, StringComparison.OrdinalIgnoreCase))
+                        {
+                            continue;
+                        }
+
+                        foreach (var (phrase, anchorOffset, phraseLevel) in anchor.Phrases)
+                        {
+                            int start = at - anchorOffset;
+                            if (phraseLevel > level && start >= 0 && start + phrase.Length <= text.Length
+                                && text.Slice(start, phrase.Length).Equals(phrase, StringComparison.OrdinalIgnoreCase)
+                                && (start == 0 || !char.IsLetterOrDigit(text[start - 1]))
+                                && (start + phrase.Length == text.Length || !char.IsLetterOrDigit(text[start + phrase.Length])))
+                            {
+                                level = phraseLevel;
+                            }
+                        }
+                    }
+
+                    if (level == DataClassification.Restricted)
+                    {
+                        return level;
+                    }
+                }
+            }
+
+            return level;
+        }
+
+        // Frequent trigrams of English, Dutch, German and French running text: poor anchors.
+        private static readonly HashSet<string> CommonTrigrams = new(StringComparer.Ordinal)
+        {
+            "the", "and", "ing", "ion", "tio", "ent", "ati", "for", "her", "ter", "hat", "tha", "ere", "ate", "his",
+            "con", "res", "ver", "all", "ons", "nce", "men", "ith", "ted", "ers", "pro", "thi", "wit", "are", "ess",
+            "not", "ive", "was", "ect", "rea", "com", "eve", "per", "int", "est", "sta", "cti", "ica", "ist", "ear",
+            "ain", "one", "our", "iti", "rat", "nte", "tin", "ine", "der", "ome", "man", "pre", "rom", "tra", "whi",
+            "ave", "str", "act", "ill", "ure", "ide", "ove", "cal", "ble", "out", "sti", "tic", "oun", "enc", "ore",
+            "ant", "ity", "fro", "art", "tur", "par", "red", "oth", "eri", "hic", "ies", "ste", "ght", "ich", "igh",
+            "und", "you", "ort", "era", "wer", "nti", "oul", "nde", "ind", "tho", "hou", "nal", "but", "hen", "ary",
+            "nly", "ook", "ung", "een", "van", "het", "sch", "ein", "die", "cht", "les", "des", "que", "ent", "ous",
+            "ese", "lle", "ell", "ord", "rev", "ran", "ran", "ome", "use", "ser", "ose", "ise", "ame", "ake",
+        };
+
+        // Approximate relative frequency of a character in running text (letters: English, %).
+        private static double Frequency(char c) => c switch
+        {
+            ' ' => 18, 'e' => 12.7, 't' => 9.1, 'a' => 8.2, 'o' => 7.5, 'i' => 7.0, 'n' => 6.7, 's' => 6.3, 'h' => 6.1,
+            'r' => 6.0, 'd' => 4.3, 'l' => 4.0, 'c' => 2.8, 'u' => 2.8, 'm' => 2.4, 'w' => 2.4, 'f' => 2.2, 'g' => 2.0,
+            'y' => 2.0, 'p' => 1.9, 'b' => 1.5, 'v' => 1.0, 'k' => 0.8, 'j' => 0.15, 'x' => 0.15, 'q' => 0.1, 'z' => 0.07,
+            _ => 1.0,
+        };
+    }
 
     private static DataClassification Max(DataClassification a, DataClassification b) => a > b ? a : b;
 }

@@ -38,43 +38,212 @@ internal sealed partial class PiiDetector : IEntityDetector
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(results);
+        DetectDigitEntities(text, results);
+        DetectIPv6(text, results);
+        DetectEmails(text, results);
+    }
+
+    /// <summary>
+    /// One pass over the runs of ASCII digits: every digit-based entity (card, IBAN, SSN, IPv4, phone)
+    /// starts at the start of a digit run (or at the <c>+</c>/<c>(</c>/country code just before it), so each
+    /// candidate pattern is tried, anchored, only where it can start, and only when the run's shape allows it.
+    /// Per type, a candidate that starts inside the previous candidate of that type is skipped, as a
+    /// left-to-right regex scan would.
+    /// </summary>
+    private static void DetectDigitEntities(string text, List<Finding> results)
+    {
         ReadOnlySpan<char> span = text;
-        bool digits = span.ContainsAnyInRange('0', '9');
-        if (digits)
+        int n = text.Length;
+        int cardEnd = 0, ibanEnd = 0, ssnEnd = 0, ipEnd = 0, phoneEnd = 0;
+        int i = 0;
+        while (i < n)
         {
-            DetectCards(text, results);
-            DetectIbans(text, results);
-            DetectSsns(text, results);
-            DetectIPv4(text, results);
-            DetectPhones(text, results);
+            int k = span[i..].IndexOfAnyInRange('0', '9');
+            if (k < 0)
+            {
+                return;
+            }
+
+            int start = i + k;
+            int end = start + 1;
+            while (end < n && char.IsAsciiDigit(text[end]))
+            {
+                end++;
+            }
+
+            i = end;
+            int run = end - start;
+            char next = end < n ? text[end] : '\0';
+            bool nextDigitAfterSep = end + 1 < n && char.IsAsciiDigit(text[end + 1]);
+            if (start > 0 && char.IsAsciiDigit(text[start - 1]))
+            {
+                continue; // unreachable: runs are maximal
+            }
+
+            // IBAN: two capitals right before the run ("BE71…").
+            if (start >= 2 && start - 2 >= ibanEnd && run >= 2 && char.IsAsciiLetterUpper(text[start - 1]) && char.IsAsciiLetterUpper(text[start - 2])
+                && (start < 3 || !char.IsAsciiLetterOrDigit(text[start - 3])))
+            {
+                int length = MatchIban(text, start - 2);
+                if (length > 0)
+                {
+                    results.Add(new Finding(EntityTypes.Iban, start - 2, length, 1.0));
+                    ibanEnd = start - 2 + length;
+                }
+            }
+
+            bool groupSep = next is ' ' or '-' && nextDigitAfterSep;
+            if (start >= cardEnd && ((run == 4 && groupSep && (DigitsAt(text, end + 1) is 4 or 6)) || run is 15 or 16))
+            {
+                TryAnchored(CardCandidate(), text, start, ref cardEnd, results, static (t, s, l) => IsCardNumber(t.AsSpan(s, l)) ? 1.0 : 0, EntityTypes.CreditCard);
+            }
+
+            if (start >= ssnEnd && ((run == 3 && groupSep) || run == 9))
+            {
+                TryAnchored(SsnCandidate(), text, start, ref ssnEnd, results, EvaluateSsn, EntityTypes.Ssn);
+            }
+
+            if (start >= ipEnd && run <= 3 && next == '.' && nextDigitAfterSep && IsDottedQuadShape(text, start))
+            {
+                TryAnchored(IPv4Candidate(), text, start, ref ipEnd, results, IpAddressRules.EvaluateV4, EntityTypes.IpAddress);
+            }
+
+            int phoneStart = start;
+            if (start > 0 && text[start - 1] is '+' or '(')
+            {
+                phoneStart = start - 1;
+                if (text[start - 1] == '(' && phoneStart > 0 && text[phoneStart - 1] == '+')
+                {
+                    phoneStart--;
+                }
+            }
+
+            bool phoneShape = run >= 7 || phoneStart < start || (next is ' ' or '.' or '-' or '/' && (nextDigitAfterSep || (end + 1 < n && text[end + 1] == '(')))
+                || (next == ' ' && end + 1 < n && text[end + 1] == '(');
+            if (phoneStart >= phoneEnd && phoneShape && PhoneClusterWorthTrying(text, start))
+            {
+                // "(737) 607-5253" starts at the parenthesis; "(02/580.00.40)" at the digits inside it.
+                if (!TryAnchored(PhoneCandidate(), text, phoneStart, ref phoneEnd, results, EvaluatePhone, EntityTypes.Phone) && phoneStart < start)
+                {
+                    TryAnchored(PhoneCandidate(), text, start, ref phoneEnd, results, EvaluatePhone, EntityTypes.Phone);
+                }
+            }
+        }
+    }
+
+    /// <summary>Length of the run of ASCII digits at <paramref name="at"/> (0 past the end).</summary>
+    private static int DigitsAt(string text, int at)
+    {
+        int end = at;
+        while (end < text.Length && char.IsAsciiDigit(text[end]))
+        {
+            end++;
         }
 
-        if (span.Contains(':'))
+        return end - at;
+    }
+
+    /// <summary>Cheap shape check before the IPv4 pattern: four 1–3 digit groups separated by dots.</summary>
+    private static bool IsDottedQuadShape(string text, int at)
+    {
+        for (int group = 0; group < 4; group++)
         {
-            DetectIPv6(text, results);
+            int digits = DigitsAt(text, at);
+            if (digits is 0 or > 3)
+            {
+                return false;
+            }
+
+            at += digits;
+            if (group < 3)
+            {
+                if (at >= text.Length || text[at] != '.')
+                {
+                    return false;
+                }
+
+                at++;
+            }
         }
 
-        if (span.Contains('@'))
+        return true;
+    }
+
+    /// <summary>
+    /// Cheap checks before the phone pattern on the cluster of digits and separators at <paramref name="at"/>.
+    /// Each only skips a start where the pattern could match nothing acceptable: fewer than 7 digits in the
+    /// whole cluster; or a cluster without spaces or parentheses (so every inner boundary is followed by a
+    /// separator and a digit, which the pattern cannot end before) that is an ISO date or runs straight into
+    /// a letter or a time ("2024-05-12T10:…").
+    /// </summary>
+    private static bool PhoneClusterWorthTrying(string text, int at)
+    {
+        int digits = 0;
+        bool open = false;
+        int i = at;
+        for (; i < text.Length && i - at < 64; i++)
         {
-            DetectEmails(text, results);
+            char c = text[i];
+            if (char.IsAsciiDigit(c))
+            {
+                digits++;
+            }
+            else if (c is ' ' or '(' or ')')
+            {
+                open = true;
+            }
+            else if (c is not ('.' or '-' or '/'))
+            {
+                break;
+            }
         }
+
+        if (digits < 7)
+        {
+            return false;
+        }
+
+        if (open || i - at >= 64)
+        {
+            return true;
+        }
+
+        if (i - at >= 10 && DigitsAt(text, at) == 4 && text[at + 4] == '-' && DigitsAt(text, at + 5) == 2 && text[at + 7] == '-' && DigitsAt(text, at + 8) == 2)
+        {
+            return false; // yyyy-mm-dd…: the phone rules refuse dates
+        }
+
+        bool endsWithDigit = char.IsAsciiDigit(text[i - 1]);
+        return !(endsWithDigit && i < text.Length && (char.IsAsciiLetter(text[i]) || text[i] is '_' or '@' or ':'));
+    }
+
+    private static double EvaluatePhone(string text, int start, int length) => length < 7 ? 0 : PhoneNumberRules.Evaluate(text, start, length);
+
+    /// <summary>
+    /// Runs an anchored candidate pattern at <paramref name="at"/>; validates and records a match.
+    /// Returns whether the pattern matched (whatever the validation said).
+    /// </summary>
+    private static bool TryAnchored(Regex candidate, string text, int at, ref int candidateEnd, List<Finding> results, Func<string, int, int, double> evaluate, string type)
+    {
+        foreach (ValueMatch m in candidate.EnumerateMatches(text.AsSpan(), at))
+        {
+            candidateEnd = m.Index + m.Length;
+            double score = evaluate(text, m.Index, m.Length);
+            if (score > 0)
+            {
+                results.Add(new Finding(type, m.Index, m.Length, score));
+            }
+
+            return true;
+        }
+
+        return false;
     }
 
     // ------------------------------------------------------------------ CREDIT_CARD
 
-    [GeneratedRegex(@"(?<![0-9A-Za-z_.+/-])(?<![0-9]{4} )[0-9]{4}(?:(?<s>[ -]?)[0-9]{4}\k<s>[0-9]{4}\k<s>[0-9]{4}|(?<t>[ -]?)[0-9]{6}\k<t>[0-9]{5})(?![0-9A-Za-z_]|[.-][0-9]| [0-9]{4}(?![0-9]|[:.][0-9A-Fa-f]))", Options, RegexTimeoutMs)]
+    [GeneratedRegex(@"\G(?<![0-9A-Za-z_.+/-])(?<![0-9]{4} )[0-9]{4}(?:(?<s>[ -]?)[0-9]{4}\k<s>[0-9]{4}\k<s>[0-9]{4}|(?<t>[ -]?)[0-9]{6}\k<t>[0-9]{5})(?![0-9A-Za-z_]|[.-][0-9]| [0-9]{4}(?![0-9]|[:.][0-9A-Fa-f]))", Options, RegexTimeoutMs)]
     private static partial Regex CardCandidate();
-
-    private static void DetectCards(string text, List<Finding> results)
-    {
-        foreach (ValueMatch m in CardCandidate().EnumerateMatches(text))
-        {
-            if (IsCardNumber(text.AsSpan(m.Index, m.Length)))
-            {
-                results.Add(new Finding(EntityTypes.CreditCard, m.Index, m.Length, 1.0));
-            }
-        }
-    }
 
     /// <summary>Issuer prefix and length (Visa, Mastercard, American Express, Discover) and Luhn.</summary>
     internal static bool IsCardNumber(ReadOnlySpan<char> candidate)
@@ -121,21 +290,6 @@ internal sealed partial class PiiDetector : IEntityDetector
     }
 
     // ------------------------------------------------------------------ IBAN
-
-    [GeneratedRegex(@"(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?=[ ]?[A-Z0-9])", Options, RegexTimeoutMs)]
-    private static partial Regex IbanStart();
-
-    private static void DetectIbans(string text, List<Finding> results)
-    {
-        foreach (ValueMatch m in IbanStart().EnumerateMatches(text))
-        {
-            int length = MatchIban(text, m.Index);
-            if (length > 0)
-            {
-                results.Add(new Finding(EntityTypes.Iban, m.Index, length, 1.0));
-            }
-        }
-    }
 
     /// <summary>
     /// Reads an IBAN of the registry length for its country at <paramref name="start"/>, compact or in
@@ -202,20 +356,8 @@ internal sealed partial class PiiDetector : IEntityDetector
 
     // ------------------------------------------------------------------ SSN
 
-    [GeneratedRegex(@"(?<![0-9A-Za-z_.+/-])(?:[0-9]{3}(?<s>[- ])[0-9]{2}\k<s>[0-9]{4}|[0-9]{9})(?![0-9A-Za-z_]|[.-][0-9])", Options, RegexTimeoutMs)]
+    [GeneratedRegex(@"\G(?<![0-9A-Za-z_.+/-])(?:[0-9]{3}(?<s>[- ])[0-9]{2}\k<s>[0-9]{4}|[0-9]{9})(?![0-9A-Za-z_]|[.-][0-9])", Options, RegexTimeoutMs)]
     private static partial Regex SsnCandidate();
-
-    private static void DetectSsns(string text, List<Finding> results)
-    {
-        foreach (ValueMatch m in SsnCandidate().EnumerateMatches(text))
-        {
-            double score = EvaluateSsn(text, m.Index, m.Length);
-            if (score > 0)
-            {
-                results.Add(new Finding(EntityTypes.Ssn, m.Index, m.Length, score));
-            }
-        }
-    }
 
     private static double EvaluateSsn(string text, int start, int length)
     {
@@ -262,20 +404,8 @@ internal sealed partial class PiiDetector : IEntityDetector
 
     // ------------------------------------------------------------------ IP_ADDRESS
 
-    [GeneratedRegex(@"(?<![0-9A-Za-z_.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9A-Za-z_]|\.[0-9])", Options, RegexTimeoutMs)]
+    [GeneratedRegex(@"\G(?<![0-9A-Za-z_.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9A-Za-z_]|\.[0-9])", Options, RegexTimeoutMs)]
     private static partial Regex IPv4Candidate();
-
-    private static void DetectIPv4(string text, List<Finding> results)
-    {
-        foreach (ValueMatch m in IPv4Candidate().EnumerateMatches(text))
-        {
-            double score = IpAddressRules.EvaluateV4(text, m.Index, m.Length);
-            if (score > 0)
-            {
-                results.Add(new Finding(EntityTypes.IpAddress, m.Index, m.Length, score));
-            }
-        }
-    }
 
     private static void DetectIPv6(string text, List<Finding> results)
     {
@@ -286,6 +416,12 @@ internal sealed partial class PiiDetector : IEntityDetector
             if (colon < 0)
             {
                 return;
+            }
+
+            if ((colon == 0 || !IsV6Char(text[colon - 1])) && (colon + 1 == text.Length || !IsV6Char(text[colon + 1])))
+            {
+                searchFrom = colon + 1;
+                continue; // "key": value
             }
 
             int start = colon;
@@ -303,7 +439,13 @@ internal sealed partial class PiiDetector : IEntityDetector
             }
 
             searchFrom = end;
-            if ((start > 0 && IsWordChar(text[start - 1])) || (end < text.Length && IsWordChar(text[end])) || end - start < 3)
+            if (text.AsSpan(start, end - start).Count(':') < 2)
+            {
+                continue;
+            }
+
+            bool tooLong = (start == floor && start > 0 && IsV6Char(text[start - 1])) || (end == ceiling && end < text.Length && IsV6Char(text[end]));
+            if (tooLong || (start > 0 && IsWordChar(text[start - 1])) || (end < text.Length && IsWordChar(text[end])) || end - start < 3)
             {
                 continue;
             }
@@ -328,41 +470,64 @@ internal sealed partial class PiiDetector : IEntityDetector
 
     // ------------------------------------------------------------------ PHONE_NUMBER
 
-    [GeneratedRegex(@"(?<![0-9A-Za-z_@#$%&*+=/\\.-])\+?(?:\([0-9]{1,5}\)|[0-9]{1,15})(?:(?:[ ./-]|(?<=\)))[0-9]{1,15}|[ ./-]?\([0-9]{1,5}\)){0,8}(?![0-9A-Za-z_@]|[./-][0-9]|:[0-9])", Options, RegexTimeoutMs)]
+    [GeneratedRegex(@"\G(?<![0-9A-Za-z_@#$%&*+=/\\.-])\+?(?:\([0-9]{1,5}\)|[0-9]{1,15})(?:(?:[ ./-]|(?<=\)))[0-9]{1,15}|[ ./-]?\([0-9]{1,5}\)){0,8}(?![0-9A-Za-z_@]|[./-][0-9]|:[0-9])", Options, RegexTimeoutMs)]
     private static partial Regex PhoneCandidate();
 
-    private static void DetectPhones(string text, List<Finding> results)
+    // ------------------------------------------------------------------ EMAIL
+
+    [GeneratedRegex(@"\G[A-Za-z0-9_][A-Za-z0-9._%+-]{0,63}(?<!\.)@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9_-])", Options, RegexTimeoutMs)]
+    private static partial Regex EmailAt();
+
+    /// <summary>
+    /// E-mail addresses, found from each <c>'@'</c>: the local part is the whole run of local-part
+    /// characters before it (at most 64), and the pattern is tried once, anchored at that run's start.
+    /// </summary>
+    private static void DetectEmails(string text, List<Finding> results)
     {
-        foreach (ValueMatch m in PhoneCandidate().EnumerateMatches(text))
+        int from = 0;
+        int lastEnd = 0;
+        while (from < text.Length)
         {
-            if (m.Length < 7)
+            int at = text.IndexOf('@', from);
+            if (at < 0)
+            {
+                return;
+            }
+
+            from = at + 1;
+            int ls = at;
+            while (ls > 0 && at - ls <= 64 && IsLocalPartChar(text[ls - 1]))
+            {
+                ls--;
+            }
+
+            if (ls == at || at - ls > 64 || ls < lastEnd)
             {
                 continue;
             }
 
-            double score = PhoneNumberRules.Evaluate(text, m.Index, m.Length);
-            if (score > 0)
+            int de = at + 1;
+            while (de < text.Length && de - at <= 255 && (char.IsAsciiLetterOrDigit(text[de]) || text[de] is '.' or '-'))
             {
-                results.Add(new Finding(EntityTypes.Phone, m.Index, m.Length, score));
+                de++;
+            }
+
+            // The slice keeps one character after the domain so the closing look-ahead sees it.
+            ReadOnlySpan<char> slice = text.AsSpan(0, Math.Min(text.Length, de + 1));
+            foreach (ValueMatch m in EmailAt().EnumerateMatches(slice, ls))
+            {
+                lastEnd = m.Index + m.Length;
+                if (!IsUrlUserInfo(text, m.Index) && !IsAssetFileName(text.AsSpan(m.Index, m.Length)))
+                {
+                    results.Add(new Finding(EntityTypes.Email, m.Index, m.Length, 0.95));
+                }
+
+                break;
             }
         }
     }
 
-    // ------------------------------------------------------------------ EMAIL
-
-    [GeneratedRegex(@"(?<![A-Za-z0-9._%+-])[A-Za-z0-9_][A-Za-z0-9._%+-]{0,63}(?<!\.)@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9_-])", Options, RegexTimeoutMs)]
-    private static partial Regex EmailCandidate();
-
-    private static void DetectEmails(string text, List<Finding> results)
-    {
-        foreach (ValueMatch m in EmailCandidate().EnumerateMatches(text))
-        {
-            if (!IsUrlUserInfo(text, m.Index) && !IsAssetFileName(text.AsSpan(m.Index, m.Length)))
-            {
-                results.Add(new Finding(EntityTypes.Email, m.Index, m.Length, 0.95));
-            }
-        }
-    }
+    private static bool IsLocalPartChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '.' or '_' or '%' or '+' or '-';
 
     /// <summary>
     /// <c>icon@2x.png</c>, <c>logo@dark.svg</c>: file names of image and web assets, whose "TLD" is a file
