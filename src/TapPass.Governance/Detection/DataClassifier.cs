@@ -65,6 +65,7 @@ internal sealed class DataClassifierOptions
 internal sealed class DataClassifier
 {
     private const int MaxMarkerLength = 64;
+    private const int MaxMarkers = 256;
 
     private readonly PhraseIndex _markers;
     private readonly SearchValues<string>? _domains;
@@ -89,6 +90,12 @@ internal sealed class DataClassifier
                     levels[t] = level;
                 }
             }
+        }
+
+        if (options.InternalMarkers.Count + options.ConfidentialMarkers.Count + options.RestrictedMarkers.Count > MaxMarkers
+            || options.InternalDomains.Count > MaxMarkers)
+        {
+            throw new ArgumentException($"At most {MaxMarkers} classification markers and {MaxMarkers} internal domains are supported.", nameof(options));
         }
 
         Add(options.InternalMarkers, DataClassification.Internal);
@@ -174,7 +181,7 @@ internal sealed class DataClassifier
             // A host label must come right before, and the suffix must end the host name.
             if (at > 0 && (char.IsAsciiLetterOrDigit(span[at - 1]) || span[at - 1] == '-'))
             {
-                ReadOnlySpan<char> rest = span[(at + 1)..];
+                ReadOnlySpan<char> rest = span.Slice(at + 1, Math.Min(span.Length - at - 1, 254));
                 int end = rest.IndexOfAnyExcept(HostChars);
                 ReadOnlySpan<char> host = end < 0 ? rest : rest[..end];
                 host = host.TrimEnd('.');

@@ -23,6 +23,9 @@ internal sealed class BoundedLineReader
         _maxChars = maxChars;
     }
 
+    /// <summary>Whether input is already buffered, so the next read will not wait for the source.</summary>
+    public bool HasBufferedInput => _pos < _len;
+
     /// <summary>A line: <see cref="Text"/> is null when the line was longer than the limit.</summary>
     internal readonly record struct Line(string? Text, bool EndOfInput);
 

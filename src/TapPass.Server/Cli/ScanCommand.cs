@@ -39,7 +39,17 @@ internal sealed class ScanCommand
             return 2;
         }
 
-        var command = new ScanCommand(DetectionDefaults.CreateScanner());
+        ScanCommand command;
+        try
+        {
+            command = new ScanCommand(DetectionDefaults.CreateScanner());
+        }
+        catch (InvalidOperationException ex)
+        {
+            await Console.Error.WriteLineAsync("scan: " + ex.Message).ConfigureAwait(false);
+            return 1;
+        }
+
         using var input = new StreamReader(Console.OpenStandardInput(), new UTF8Encoding(false), detectEncodingFromByteOrderMarks: true, bufferSize: 1 << 16);
         await using var output = Console.OpenStandardOutput();
         await command.RunAsync(input, output, cancellationToken).ConfigureAwait(false);
@@ -74,8 +84,9 @@ internal sealed class ScanCommand
             WriteResult(line, buffer);
             buffer.Write("\n"u8);
             await output.WriteAsync(buffer.WrittenMemory, cancellationToken).ConfigureAwait(false);
-            if (lines % 256 == 0)
+            if (!reader.HasBufferedInput)
             {
+                // About to wait for more input: let the consumer see what is done so far.
                 await output.FlushAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -127,9 +138,21 @@ internal sealed class ScanCommand
         {
             result = _scanner.Scan(input.Text);
         }
-        catch (Exception ex) when (ex is ArgumentException or System.Text.RegularExpressions.RegexMatchTimeoutException)
+        catch (ArgumentOutOfRangeException)
         {
-            WriteError(buffer, id, ex is ArgumentException ? "text too long" : "scan timed out");
+            WriteError(buffer, id, "text too long");
+            return;
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            WriteError(buffer, id, "scan timed out");
+            return;
+        }
+#pragma warning disable CA1031 // A failing line must never stop the run; the error names the type only.
+        catch (Exception ex) when (ex is not OperationCanceledException)
+#pragma warning restore CA1031
+        {
+            WriteError(buffer, id, "scan failed: " + ex.GetType().Name);
             return;
         }
 

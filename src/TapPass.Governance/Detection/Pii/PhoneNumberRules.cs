@@ -272,7 +272,7 @@ internal static class PhoneNumberRules
         {
             int end = p;
             int b = end - 1;
-            while (b >= 0 && char.IsAsciiLetterOrDigit(text[b]))
+            while (b >= 0 && end - b <= 40 && char.IsAsciiLetterOrDigit(text[b]))
             {
                 b--;
             }
