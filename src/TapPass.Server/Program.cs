@@ -18,6 +18,17 @@ public static class Program
         {
             case "serve":
                 return await ServeCommand.RunAsync(rest);
+            case "scan":
+                using (var cts = new CancellationTokenSource())
+                {
+                    Console.CancelKeyPress += (_, e) =>
+                    {
+                        e.Cancel = true;
+                        cts.Cancel();
+                    };
+                    return await ScanCommand.RunAsync(args, cts.Token).ConfigureAwait(false);
+                }
+
             case "help" or "--help" or "-h":
                 await Console.Out.WriteLineAsync(Usage);
                 return 0;
@@ -32,6 +43,7 @@ public static class Program
 
         Commands:
           serve    Run the gateway (default). Listens on http://127.0.0.1:9620 unless --urls or ASPNETCORE_URLS says otherwise.
+          scan     Read JSON Lines {"id","text"} on stdin; write one detection line per input on stdout.
           help     Show this text.
         """;
 }
