@@ -11,6 +11,7 @@ internal sealed class AnchorSet
 {
     private readonly SearchValues<string> _values;
     private readonly Entry[][] _byFirstChar = new Entry[128][];
+    private readonly Dictionary<char, Entry[]> _byOtherFirstChar = [];
     private readonly StringComparison _comparison;
     private readonly bool _ignoreCase;
 
@@ -25,20 +26,19 @@ internal sealed class AnchorSet
         if (all.Length == 0) throw new ArgumentException("At least one anchor is required.", nameof(anchors));
         foreach (var a in all)
         {
-            if (a.Text.Length == 0 || a.Text[0] >= 128)
-            {
-                throw new ArgumentException($"Anchors must be non-empty and start with an ASCII character: '{a.Text}'.", nameof(anchors));
-            }
+            if (a.Text.Length == 0) throw new ArgumentException("Anchors must be non-empty.", nameof(anchors));
         }
 
         _values = SearchValues.Create(all.Select(a => a.Text).Distinct(StringComparer.Ordinal).ToArray(), _comparison);
         foreach (var group in all.GroupBy(a => Key(a.Text[0])))
         {
-            _byFirstChar[group.Key] = group.OrderByDescending(a => a.Text.Length).ToArray();
+            var entries = group.OrderByDescending(a => a.Text.Length).ToArray();
+            if (group.Key < 128) _byFirstChar[group.Key] = entries;
+            else _byOtherFirstChar[group.Key] = entries;
         }
     }
 
-    private int Key(char c) => _ignoreCase ? char.ToLowerInvariant(c) : c;
+    private char Key(char c) => _ignoreCase ? char.ToLowerInvariant(c) : c;
 
     /// <summary>Position of the next anchor at or after <paramref name="start"/>, or -1.</summary>
     public int Next(ReadOnlySpan<char> text, int start)
@@ -54,9 +54,8 @@ internal sealed class AnchorSet
     /// </summary>
     public int MatchesAt(ReadOnlySpan<char> text, int position, Span<int> ids)
     {
-        var c = text[position];
-        if (c >= 128) return 0;
-        var bucket = _byFirstChar[Key(c)];
+        var c = Key(text[position]);
+        var bucket = c < 128 ? _byFirstChar[c] : _byOtherFirstChar.GetValueOrDefault(c);
         if (bucket is null) return 0;
         var n = 0;
         var rest = text[position..];
