@@ -83,7 +83,7 @@ internal sealed class InjectionDetector : IInjectionDetector
             "show", "reveal", "print", "repeat", "output", "display", "tell", "give", "leak", "dump", "recite", "write",
             "spell out", "list", "share", "expose", "disclose", "return", "echo", "paste", "copy", "type out", "read",
             "provide", "send", "translate", "summarize", "summarise", "encode", "what is", "what are", "what was",
-            "what were", "cat",
+            "what were", "cat", "respond", "reply", "answer", "include", "start", "quote", "type", "reproduce",
         ];
 
         var list = new List<Rule>();
@@ -91,12 +91,12 @@ internal sealed class InjectionDetector : IInjectionDetector
         void Scan(string signal, Category c, double w, Regex r, params string[] anchors) => list.Add(new Rule(list.Count, signal, c, w, r, false, anchors));
 
         At("direct_override", Category.Override, 0.8, P.OverrideStrong(), overrideVerbs);
-        At("direct_override", Category.Override, 0.45, P.OverrideWeak(), overrideVerbs);
+        At("direct_override", Category.Override, 0.8, P.OverrideFlexible(), [.. overrideVerbs, "cast aside", "toss"]);
         At("direct_override", Category.Override, 0.8, P.OverrideSystemMessage(), [.. overrideVerbs, "pay no attention"]);
         At("direct_override", Category.Override, 0.7, P.IgnoreAboveInstead(), "ignore", "disregard", "forget");
         At("direct_override", Category.Override, 0.45, P.IgnoreTheTask(), "ignore", "disregard", "forget", "skip", "abandon", "drop");
         Scan("direct_override", Category.Override, 0.3, P.AndInstead(), "instead");
-        At("direct_override", Category.Override, 0.8, P.ForgetEverythingTold(), "ignore", "disregard", "forget", "erase", "discard");
+        At("direct_override", Category.Override, 0.8, P.ForgetEverythingTold(), "ignore", "disregard", "forget", "erase", "discard", "set aside", "put aside", "drop", "abandon", "throw", "wipe", "clear", "delete", "dismiss");
         At("direct_override", Category.Override, 0.55, P.ForgetEverythingAbove(), "ignore", "disregard", "forget", "erase", "discard");
         At("direct_override", Category.Override, 0.8, P.InstructionsVoid(), "all", "previous", "prior", "earlier", "above", "preceding", "old", "original", "your", "former", "existing", "initial", "system", "current");
         At("new_instructions", Category.Override, 0.35, P.NewRules(), "new", "updated", "revised", "real", "actual", "true", "secret", "your", "from now on");
@@ -112,11 +112,18 @@ internal sealed class InjectionDetector : IInjectionDetector
         Scan("role_hijack", Category.Hijack, 0.6, P.JailbreakTerms(), "do anything now", "jailbr", "dan", "stan", "aim");
         At("developer_mode", Category.Hijack, 0.65, P.ModeSwitch(), "enter", "enable", "activat", "switch", "turn on", "turning on", "unlock", "go into", "boot into", "you are in", "you are now in", "now in", "put yourself", "engage", "initiate");
         Scan("no_restrictions", Category.Hijack, 0.6, P.AiWithoutLimits(), "without", "with no", "has no", "have no", "not bound", "unbound", "free of", "free from", "freed from", "released from", "liberated from", "beyond", "ignoring", "no longer has", "no longer have");
+        Scan("disable_safety", Category.Hijack, 0.6, P.SafetyDisabledClaim(), "safety", "filter", "moderation", "guardrail", "restrictions", "censorship", "content polic", "ethical guidelines");
+        Scan("no_restrictions", Category.Hijack, 0.4, P.AnswerWithoutFilters(), "without", "never", "don't", "dont", "do not");
         At("role_hijack", Category.Hijack, 0.3, P.StayInCharacter(), "stay", "remain", "keep", "staying", "never", "don't", "dont", "do not");
         At("role_hijack", Category.Hijack, 0.55, P.DeceasedRelative(), "act", "pretend", "roleplay", "role-play", "play", "behave", "respond", "speak");
         At("role_hijack", Category.Hijack, 0.6, P.UnrestrictedPersona(), "you are", "you're", "unfiltered", "uncensored", "unrestricted", "amoral", "unaligned", "jailbroken");
         Scan("role_hijack", Category.Hijack, 0.35, P.AmoralTraits(), "machiavellian", "no ethics", "no morals", "no ethical", "no moral", "no filters", "strives to avoid", "broken free", "care about", "never refuse", "without moral", "without ethical", "without any moral", "without any ethical");
         At("no_restrictions", Category.Hijack, 0.6, P.NoLongerBound(), "you");
+        At("no_restrictions", Category.Hijack, 0.7, P.YouDontHaveToFollow(), "you");
+        At("role_hijack", Category.Hijack, 0.5, P.PersonaGeneric(), "you are", "you're", "act as", "acting as", "pretend", "become", "play", "roleplay", "called", "named");
+        Scan("role_hijack", Category.Hijack, 0.6, P.DualResponse(), "two", "2", "dual", "both");
+        Scan("no_restrictions", Category.Hijack, 0.45, P.AnswersAnything(), "anything", "everything", "never", "can't", "cannot", "won't", "will not");
+        Scan("authority_claim", Category.Indirect, 0.4, P.AuthorityClaim(), "i am", "i'm", "this message", "this request", "this instruction", "on behalf", "message from", "authoriz", "authoris", "permit", "allow", "order you", "command you", "cleared");
         At("no_restrictions", Category.Hijack, 0.35, P.ComplyWithEverything(), "comply", "answer", "fulfil", "obey", "execute", "carry out", "do");
         At("developer_mode", Category.Hijack, 0.6, P.ModeSwitchMultilingual(), "activa", "activez", "active", "aktiviere", "schakel", "wechsle", "entra en", "entre en", "passe en");
         At("no_restrictions", Category.Hijack, 0.35, P.NoRestrictionsMultilingual(), "sin", "ohne", "sans", "zonder", "senza", "sem");
@@ -127,6 +134,9 @@ internal sealed class InjectionDetector : IInjectionDetector
         Scan("prompt_extraction", Category.Extraction, 0.5, P.StartsWithYouAre(), "starts with", "start with", "begins with", "begin with", "starting with", "beginning with");
         At("secret_extraction", Category.Extraction, 0.6, P.SecretsFromEnvironment(), showVerbs);
         At("secret_extraction", Category.Extraction, 0.3, P.AllSecrets(), showVerbs);
+        At("secret_extraction", Category.Extraction, 0.55, P.YourSecrets(), showVerbs);
+        Scan("secret_extraction", Category.Extraction, 0.5, P.SecretsYouCanAccess(), "you can", "you have", "you were", "you are storing");
+        Scan("prompt_extraction", Category.Extraction, 0.55, P.CompleteThePrompt(), "fill in", "complete", "continue", "finish", "says", "reads", "is:", "are:");
         At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionDutch(), "laat", "toon", "geef", "vertel", "herhaal", "print");
         At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionGerman(), "zeig", "gib", "nenne", "verrate", "wiederhole", "drucke");
         At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionFrench(), "montre", "affiche", "révèle", "revele", "donne", "répète", "répétez", "dis", "dites", "imprime");
@@ -166,7 +176,14 @@ internal sealed class InjectionDetector : IInjectionDetector
         Scan("data_exfiltration", Category.Payload, 0.4, P.OtherUsersData(), "user", "customer", "people", "person", "session");
         Scan("markdown_beacon", Category.Payload, 0.35, P.MarkdownImageWithQuery(), "![");
         Scan("markdown_beacon", Category.Payload, 0.35, P.FillBeaconWithData(), "replac", "substitut", "fill", "put", "insert", "append", "encod", "includ");
-        Scan("covert_action", Category.Payload, 0.35, P.CovertAction(), "without", "do not", "don't", "dont", "never", "secretly", "silently", "covertly", "quietly");
+        Scan("markdown_beacon", Category.Payload, 0.35, P.AppendDataToUrl(), "append", "attach", "add", "include", "encode", "insert", "embed", "render", "display", "show", "output");
+        Scan("tool_call", Category.Payload, 0.3, P.CallFunctionSyntax(), "call", "invoke", "execute", "run", "trigger");
+        Scan("sensitive_file", Category.Payload, 0.35, P.SensitiveFile(), "authorized_keys", ".ssh/", "crontab", "/etc/", "id_rsa", ".aws/", ".bash", ".env");
+        At("unrequested_action", Category.Payload, 0.35, P.RevealConfidential(), "reveal", "disclose", "share", "expose", "leak", "output", "dump", "print", "give", "send", "publish");
+        Scan("markdown_beacon", Category.Payload, 0.3, P.BeaconUrl(), ".png?", ".gif?", ".jpg?", ".jpeg?", ".svg?", ".webp?", ".bmp?", ".ico?", "<img");
+        Scan("response_manipulation", Category.Payload, 0.3, P.ResponseManipulation(), "reply", "replies", "response", "answer", "message", "output", "normally");
+        Scan("harmful_request", Category.Payload, 0.3, P.StealCredentials(), "steal");
+        Scan("covert_action", Category.Payload, 0.35, P.CovertAction(), "without", "do not", "don't", "dont", "never", "secretly", "silently", "covertly", "quietly", "tell", "say", "keep", "hide");
         At("tool_call", Category.Payload, 0.2, P.CallTool(), "call", "invoke", "run", "execute", "trigger");
         Scan("unrequested_action", Category.Payload, 0.4, P.DangerousShell(), "curl", "rm -rf");
         At("disable_safety", Category.Payload, 0.35, P.DisableSafety(), "turn off", "disable", "deactivate", "remove", "bypass", "switch off", "circumvent", "suspend", "lift", "drop");
@@ -345,6 +362,17 @@ internal sealed class InjectionDetector : IInjectionDetector
     private static double AdjustedWeight(string text, Rule rule, int index, int length)
     {
         var regex = rule.Regex;
+        if (ReferenceEquals(regex, P.OverrideFlexible()))
+        {
+            var m = regex.Match(text, index);
+            var mid = m.Groups["mid"].ValueSpan;
+            var tail = m.Groups["tail"].ValueSpan;
+            if (P.SelfTail().IsMatch(tail)) return 0;
+            var strongMid = P.OverrideStrongWord().IsMatch(mid);
+            if (P.SelfWord().IsMatch(mid) && !mid.Contains("your", StringComparison.OrdinalIgnoreCase)) return 0;
+            return strongMid || P.OverrideStrongTail().IsMatch(tail) ? rule.Weight : 0.45;
+        }
+
         if (ReferenceEquals(regex, P.SendTo()))
         {
             var m = regex.Match(text, index);
