@@ -260,6 +260,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         var state = new ScoreState(Rules.Length);
         Evaluate(text, ref state);
 
+        state.BaseProduct = state.Product;
         if (depth == 0) ScoreTransforms(text, ref state);
         if (state.Product >= 1.0) return InjectionResult.None;
 
@@ -284,11 +285,19 @@ internal sealed class InjectionDetector : IInjectionDetector
     {
         public readonly bool[] Fired = new bool[ruleCount];
         public double Product = 1.0;
+        public double BaseProduct = 1.0;
         public List<string>? Signals;
         public bool UnquotedStrong;
         public bool ActionOrExtraction;
         public List<(int Start, int End)>? Quotes;
         public bool QuotesComputed;
+
+        /// <summary>A pattern ran out of time: reported as a signal; the score keeps what was found.</summary>
+        public void TimedOut()
+        {
+            Signals ??= [];
+            if (!Signals.Contains("scan_timeout")) Signals.Add("scan_timeout");
+        }
 
         public void Add(string signal, double weight)
         {
@@ -320,10 +329,17 @@ internal sealed class InjectionDetector : IInjectionDetector
                         continue;
                     }
 
-                    foreach (var m in rule.Regex.EnumerateMatches(span, p))
+                    try
                     {
-                        if (m.Index == p) Fire(text, rule, m.Index, m.Length, ref state);
-                        break;
+                        foreach (var m in rule.Regex.EnumerateMatches(span, p))
+                        {
+                            if (m.Index == p) Fire(text, rule, m.Index, m.Length, ref state);
+                            break;
+                        }
+                    }
+                    catch (RegexMatchTimeoutException)
+                    {
+                        state.TimedOut();
                     }
                 }
             }
@@ -334,11 +350,18 @@ internal sealed class InjectionDetector : IInjectionDetector
         {
             if (((scanMask >> rule.Index) & UInt128.One) == 0 || state.Fired[rule.Index]) continue;
             var tries = 0;
-            foreach (var m in rule.Regex.EnumerateMatches(span))
+            try
             {
-                Fire(text, rule, m.Index, m.Length, ref state);
-                if (state.Fired[rule.Index] && !IsQuoted(text, m.Index, ref state)) break;
-                if (++tries >= 8) break;
+                foreach (var m in rule.Regex.EnumerateMatches(span))
+                {
+                    Fire(text, rule, m.Index, m.Length, ref state);
+                    if (state.Fired[rule.Index] && !IsQuoted(text, m.Index, ref state)) break;
+                    if (++tries >= 8) break;
+                }
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                state.TimedOut();
             }
         }
     }
@@ -370,14 +393,23 @@ internal sealed class InjectionDetector : IInjectionDetector
             if (P.SelfTail().IsMatch(tail)) return 0;
             var strongMid = P.OverrideStrongWord().IsMatch(mid);
             if (P.SelfWord().IsMatch(mid) && !mid.Contains("your", StringComparison.OrdinalIgnoreCase)) return 0;
-            return strongMid || P.OverrideStrongTail().IsMatch(tail) ? rule.Weight : 0.45;
+            var strong = strongMid || P.OverrideStrongTail().IsMatch(tail);
+
+            // Developers override methods, commands and configuration; only AI-directed objects count then.
+            var verb = text.AsSpan(index, Math.Min(9, text.Length - index));
+            if (!strong && (verb.StartsWith("overr", StringComparison.OrdinalIgnoreCase) || verb.StartsWith("bypass", StringComparison.OrdinalIgnoreCase)))
+            {
+                return 0;
+            }
+
+            return strong ? rule.Weight : 0.45;
         }
 
         if (ReferenceEquals(regex, P.SendTo()))
         {
             var m = regex.Match(text, index);
             var mid = m.Groups["mid"];
-            return mid.Success && P.DataWords().IsMatch(text.AsSpan(mid.Index, mid.Length)) ? rule.Weight : 0.25;
+            return mid.Success && P.DataWords().IsMatch(text.AsSpan(mid.Index, mid.Length)) ? rule.Weight : 0.15;
         }
 
         if (ReferenceEquals(regex, P.ModeSwitch()))
@@ -398,7 +430,17 @@ internal sealed class InjectionDetector : IInjectionDetector
         {
             var url = text.AsSpan(index, length);
             var q = url.IndexOf('?');
-            return q >= 0 && P.BeaconTemplate().IsMatch(url[q..]) ? 0.7 : rule.Weight;
+            return q >= 0 && P.BeaconTemplate().IsMatch(url[q..]) ? 0.7 : 0.2;
+        }
+
+        if (ReferenceEquals(regex, P.BeaconUrl()))
+        {
+            var url = text.AsSpan(index, Math.Min(text.Length - index, 400));
+            var end = url.IndexOfAny(" \n\t)\"'>");
+            if (end > 0) url = url[..end];
+            var q = url.IndexOf('?');
+            // A template ("?d={data}", "?q=SECRET") or an empty value to be filled in ("?d=") carries data out.
+            return q >= 0 && (P.BeaconTemplate().IsMatch(url[q..]) || url[^1] == '=') ? 0.5 : 0.15;
         }
 
         return rule.Weight;
@@ -497,8 +539,9 @@ internal sealed class InjectionDetector : IInjectionDetector
 
     private void AddObfuscated(string variant, ref ScoreState state)
     {
+        // The variant repeats the readable parts of the text: count it only when it reveals more than the original.
         var sub = Score(variant, 1);
-        if (sub.Score > 0.2) state.Add("obfuscated_instruction", sub.Score * 0.95);
+        if (sub.Score > 0.2 && sub.Score > (1.0 - state.BaseProduct) + 0.15) state.Add("obfuscated_instruction", sub.Score * 0.95);
     }
 
     /// <summary>Base64 and hex runs that decode to mostly printable text.</summary>

@@ -10,7 +10,7 @@ namespace TapPass.Governance.Detection;
 internal static partial class InjectionPatterns
 {
     private const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture;
-    private const int TimeoutMs = 100;
+    private const int TimeoutMs = 1000;
 
     // Shared vocabulary (kept in sync with the anchor lists in InjectionDetector).
     private const string Nouns =
@@ -74,7 +74,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"\G(?:new|updated|revised|real|actual|true|secret|override|urgent|priority)\s+(?:(?:system|admin|security|priority|top-priority|operator|developer)\s+)?(?:rules?|instructions?|directives?|tasks?|system\s+prompt|orders?|guidelines|objective|mission|polic(?:y|ies)|directions?)\s*:|\Gyour\s+(?:only|new|real|true|sole|actual|primary)\s+(?:task|job|goal|purpose|objective|instruction|mission|role)\s+(?:is|now\s+is|:)|\Gyour\s+(?:only|new|real|true|sole)\s+(?:task|job|goal|purpose|objective|instruction|mission)\s*:|\G(?:from\s+now\s+on|from\s+this\s+(?:moment|point)(?:\s+on(?:wards?)?)?|starting\s+now|henceforth)\s*,?\s+(?:you|your)\s+(?:will|must|are|shall|only|should|answer|respond|act|have|'re|'ll)", Options, TimeoutMs)]
     internal static partial Regex NewRules();
 
-    [GeneratedRegex(@"\G(?:system|admin|administrator|developer|emergency|security|root|sudo|master|god|maintenance)\s+override\b|\Goverride\s+(?:mode|code|protocol|command|authori[sz]ation|all\s+(?:safety|previous|prior)|engaged|activated)\b|\Goverride\s*:", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:system|admin|administrator|developer|emergency|security|root|sudo|master|god|maintenance)\s+override\b|\Goverride\s+(?:mode|protocol|authori[sz]ation|all\s+(?:safety|previous|prior)|engaged|activated)\b|\G(?<=(?:^|[\n.!?]|^[ \t]+|[\n.!?][ \t]+))override\s*:\s+[\p{L}]", Options, TimeoutMs)]
     internal static partial Regex SystemOverride();
 
     [GeneratedRegex(@"\G(?:ignore|disregard|forget|bypass|override)\s+(?:the|this|that|any|your)\s+(?:user(?:'s)?|human(?:'s)?|operator(?:'s)?|requester(?:'s)?)(?!\s*(?:agent|ids?|names?|interface|experience|guide|manual|tables?|fields?|columns?|roles?|groups?|accounts?|settings|profiles?|data|list)\b)", Options, TimeoutMs)]
@@ -211,7 +211,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"<\|\s*(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id|end_header_id|begin_of_text|end_of_turn|start_of_turn|im_sep)\s*\|>", Options, TimeoutMs)]
     internal static partial Regex ChatTemplateTokens();
 
-    [GeneratedRegex(@"\[/?INST\]|<</?SYS>>|\[/?SYSTEM\]|<start_of_turn>|<end_of_turn>|\[/?ADMIN\]", Options, TimeoutMs)]
+    [GeneratedRegex(@"(?-i:\[/?INST\]|<</?SYS>>|\[/?SYSTEM\]|\[/?ADMIN\])|<start_of_turn>|<end_of_turn>", Options, TimeoutMs)]
     internal static partial Regex InstTags();
 
     [GeneratedRegex(@"<<\s*/?\s*(?:SYSTEM|SYS|END_OF_PROMPT|END_OF_INPUT|END_OF_USER_INPUT|END|ADMIN|INSTRUCTIONS?|DEVELOPER|ROOT|NEW_INSTRUCTIONS|OVERRIDE)\s*>>", Options, TimeoutMs)]
@@ -229,7 +229,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"(?:^|\n|\.\s+|""""""\s*)[ \t]*(?:system|admin|administrator|developer|root|sudo)(?:[ \t]+(?:prompt|message|instructions?|override|note))?[ \t]*:[ \t]*\S", Options, TimeoutMs)]
     internal static partial Regex RoleLine();
 
-    [GeneratedRegex(@"\b(?:user\s+input|user\s+message|user\s+prompt|(?:the\s+)?(?:user'?s?\s+)?(?:input|prompt|query|request)|conversation|context\s+window)\s+(?:ends|ended|is\s+over|stops|finishes|is\s+(?:complete|finished|done))\s+here\b|\b(?:end|beginning|start)\s+of\s+(?:the\s+)?(?:user\s+)?(?:input|prompt|instructions|system\s+prompt|user\s+message|untrusted\s+content)\b|\bEND\s+OF\s+(?:USER\s+)?(?:INPUT|PROMPT|DOCUMENT|CONTEXT|DATA)\b", Options, TimeoutMs)]
+    [GeneratedRegex(@"\b(?:user\s+input|user\s+message|user\s+prompt|(?:the\s+)?(?:user'?s?\s+)?(?:input|prompt|query|request)|conversation|context\s+window)\s+(?:ends|ended|is\s+over|stops|finishes|is\s+(?:complete|finished|done))\s+here\b|(?-i:\bEND\s+OF\s+(?:USER\s+)?(?:INPUT|PROMPT|DOCUMENT|CONTEXT|DATA|INSTRUCTIONS|SYSTEM\s+PROMPT|CONVERSATION)\b)|(?:^|\n)[ \t]*(?:[-=#*~_<\[(]{1,}[ \t]*)?(?:end|beginning|start)\s+of\s+(?:the\s+)?(?:user\s+)?(?:input|prompt|instructions|system\s+prompt|user\s+message|untrusted\s+content|document|conversation)[ \t]*[-=#*~_>\])]*[ \t]*(?:\n|$)", Options, TimeoutMs)]
     internal static partial Regex EndOfInput();
 
     [GeneratedRegex(@"[""']role[""']\s*:\s*[""'](?:system|developer)[""']", Options, TimeoutMs)]
@@ -249,7 +249,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"\bif\s+you\s+are\s+(?:an?\s+)?(?:AI|LLM|large\s+language\s+model|language\s+model|assistant|bot|agent|chatbot|GPT|automated)", Options, TimeoutMs)]
     internal static partial Regex IfYouAreAnAi();
 
-    [GeneratedRegex(@"[\(\[\{]\s*(?:assistant|AI|system|model|bot|LLM|agent|note\s+to\s+(?:the\s+)?(?:AI|assistant|model|LLM)|instructions?\s+(?:to|for)\s+(?:the\s+)?(?:AI|assistant|model|LLM|language\s+model))\s*:", Options, TimeoutMs)]
+    [GeneratedRegex(@"(?<![A-Za-z0-9_\]\)])[\(\[\{]\s*(?:assistant|AI|system|model|bot|LLM|agent|note\s+to\s+(?:the\s+)?(?:AI|assistant|model|LLM)|instructions?\s+(?:to|for)\s+(?:the\s+)?(?:AI|assistant|model|LLM|language\s+model))\s*:\s*[\p{L}]", Options, TimeoutMs)]
     internal static partial Regex BracketedRole();
 
     [GeneratedRegex(@"<(?:div|span|p|section|font)[^>]{0,80}\b(?:hidden|display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|opacity\s*:\s*0)|\bcolor\s*:\s*(?:white|#fff(?:fff)?)\b|<!--[^>]{0,200}?\b(?:AI|assistant|model|LLM|ignore|instructions?)\b", Options, TimeoutMs)]
@@ -305,7 +305,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"!\[[^\]\n]{0,200}\]\(\s*<?https?://[^)\s]+\?[^)\n]{0,300}?=[^)\n]{0,300}\)", Options, TimeoutMs)]
     internal static partial Regex MarkdownImageWithQuery();
 
-    [GeneratedRegex(@"[{\[<$]|%7B|%5B|(?<![A-Za-z])(?:DATA|SECRET|CONVERSATION|HISTORY|PASSWORD|TOKEN|KEY|CHAT|SUMMARY|INFO|MESSAGE|EMAIL|USER|PROMPT|CONTEXT|QUERY|INPUT|NAME)(?![a-z])|(?i:\b(?:data|secret|conversation|history|password|token|summary|message|email|prompt|context|chat)\b)", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture, TimeoutMs)]
+    [GeneratedRegex(@"[{\[<$]|%7B|%5B|(?<![A-Za-z])(?:DATA|SECRET|CONVERSATION|HISTORY|PASSWORD|TOKEN|KEY|CHAT|SUMMARY|INFO|MESSAGE|EMAIL|USER|PROMPT|CONTEXT|QUERY|INPUT|NAME)(?![a-z])", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture, TimeoutMs)]
     internal static partial Regex BeaconTemplate();
 
     [GeneratedRegex(@"\G(?:call|invoke|run|execute|trigger|use)\s+(?:the\s+)?[A-Za-z_][A-Za-z0-9_.\-]*\s+(?:tool|function|plugin|action)\b|\G(?:call|invoke|run|execute|trigger)\s+(?:the\s+)?(?:tool|function|plugin|api|action)\s+[""'`]?[A-Za-z_][A-Za-z0-9_.\-]*|\G(?:execute|run)\s+(?:this|the\s+following|the)\s+(?:shell\s+|bash\s+|terminal\s+)?(?:command|code|script)", Options, TimeoutMs)]

@@ -215,6 +215,11 @@ internal static class SecretHeuristics
             if (trimmed.Contains(f, StringComparison.OrdinalIgnoreCase)) return true;
         }
 
+        // Format strings and templates: "%s", "{attrs[2]}", "{0}".
+        if (trimmed.Contains("%s", StringComparison.Ordinal) || trimmed.Contains("%d", StringComparison.Ordinal)) return true;
+        var brace = trimmed.IndexOf('{');
+        if (brace >= 0 && trimmed[brace..].IndexOf('}') > 0) return true;
+
         foreach (var p in ReferencePrefixes)
         {
             if (trimmed.StartsWith(p, StringComparison.OrdinalIgnoreCase)) return true;

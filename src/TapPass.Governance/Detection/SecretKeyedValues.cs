@@ -266,9 +266,10 @@ internal static class SecretKeyedValues
         if (at == 0) return true;
         var prev = id[at - 1];
         if (prev is '_' or '-' or '.' or ' ') return true;
+        var isShort = Array.IndexOf(ShortWords, word) >= 0;
         var first = id[at];
-        if (char.IsAsciiLetterUpper(first) && (char.IsAsciiLetterLower(prev) || char.IsAsciiDigit(prev))) return true;
-        if (Array.IndexOf(ShortWords, word) < 0) return true;
+        if (!isShort && char.IsAsciiLetterUpper(first) && (char.IsAsciiLetterLower(prev) || char.IsAsciiDigit(prev))) return true;
+        if (!isShort) return true;
         if (word is "key")
         {
             foreach (var c in KeyCompounds)
@@ -385,6 +386,9 @@ internal static class SecretKeyedValues
 
         if (blanks == 0) return false;
 
+        // "pass" is also an English verb ("pass 'ignore' to …", "Pass stdout=PIPE"): assignments only.
+        if (keyword == "pass") return false;
+
         // No separator: keyword followed by whitespace.
         if (IsQuote(s[i]) && kind != KeywordKind.Token)
         {
@@ -456,7 +460,26 @@ internal static class SecretKeyedValues
     }
 
     private static bool IsCommonWordAfterKeyword(ReadOnlySpan<char> v) =>
-        v.Equals("manager", StringComparison.OrdinalIgnoreCase) || v.Equals("reset", StringComparison.OrdinalIgnoreCase);
+        v.Equals("manager", StringComparison.OrdinalIgnoreCase) || v.Equals("reset", StringComparison.OrdinalIgnoreCase)
+        || LooksLikeKeywordArgument(v);
+
+    /// <summary><c>follow_symlinks=False</c>, <c>stdout=PIPE</c>: an option, not a password.</summary>
+    private static bool LooksLikeKeywordArgument(ReadOnlySpan<char> v)
+    {
+        var eq = v.IndexOf('=');
+        if (eq <= 0) return false;
+        var name = v[..eq];
+        var dashed = name[0] == '-';
+        name = name.TrimStart('-');
+        if (dashed && name.Length > 1 && char.IsAsciiLetterUpper(name[0])) name = name[1..]; // -Dname=value
+        if (name.Length < 2 || !char.IsAsciiLetterLower(name[0])) return false;
+        foreach (var c in name)
+        {
+            if (!(char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '_' or '-')) return false;
+        }
+
+        return true;
+    }
 
     private static bool IsCopula(ReadOnlySpan<char> w)
     {
@@ -546,7 +569,7 @@ internal static class SecretKeyedValues
         switch (form)
         {
             case ValueForm.Prose:
-                return IsPasswordLike(v, strong: false) && !IsUuid(v);
+                return IsPasswordLike(v, strong: false) && !IsUuid(v) && BracketsBalanced(v) && !LooksLikeKeywordArgument(v);
             case ValueForm.Direct:
                 return IsPasswordLike(v, strong: true);
             case ValueForm.QuotedAfterKeyword:
@@ -563,6 +586,9 @@ internal static class SecretKeyedValues
                 return false;
         }
     }
+
+    private static bool BracketsBalanced(ReadOnlySpan<char> v) =>
+        v.Count('[') == v.Count(']') && v.Count('(') == v.Count(')') && v.Count('{') == v.Count('}');
 
     private static bool IsBasicCredential(ReadOnlySpan<char> b64)
     {
