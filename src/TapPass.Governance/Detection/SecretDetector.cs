@@ -79,7 +79,8 @@ internal sealed partial class SecretDetector : IEntityDetector
         ];
         foreach (var a in passwordAnchors) keywords.Add((a, new Action(null, Structure.None, RegexRule.None, KeywordKind.Password)));
         keywords.Add(("secret", new Action(null, Structure.None, RegexRule.None, KeywordKind.Secret)));
-        keywords.Add(("token", new Action(null, Structure.None, RegexRule.None, KeywordKind.Token)));
+        keywords.Add(("token", new Action(null, Structure.None, RegexRule.Discord, KeywordKind.Token)));
+        keywords.Add(("bot", new Action(null, Structure.None, RegexRule.Discord, KeywordKind.None)));
         keywords.Add(("key", new Action(null, Structure.None, RegexRule.None, KeywordKind.Token)));
         keywords.Add(("bearer", new Action(null, Structure.None, RegexRule.None, KeywordKind.Token)));
         keywords.Add(("auth", new Action(null, Structure.None, RegexRule.LoginCall, KeywordKind.Token)));

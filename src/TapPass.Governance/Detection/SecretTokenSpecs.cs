@@ -180,8 +180,8 @@ internal static class SecretTokenSpecs
         var len = rest.IndexOfAnyExcept(spec.Body);
         if (len < 0) len = rest.Length;
 
-        // Bodies that may contain '.', '-' or '=' do not end a sentence with them.
-        while (len > 0 && rest[len - 1] is '.' or '-' && len > spec.Min) len--;
+        // A body that may contain '.' does not end a sentence with it.
+        while (len > spec.Min && rest[len - 1] == '.') len--;
         if (len < spec.Min || len > spec.Max) return -1;
         var end = bodyStart + len;
         if (end < text.Length && IsAsciiLetterOrDigit(text[end])) return -1;
