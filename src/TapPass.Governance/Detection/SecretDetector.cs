@@ -64,6 +64,13 @@ internal sealed partial class SecretDetector : IEntityDetector
         ordinal.Add(("://", new Action(null, Structure.Uri, RegexRule.None, KeywordKind.None)));
         ordinal.Add(("-p", new Action(null, Structure.CliPassword, RegexRule.None, KeywordKind.None)));
         ordinal.Add((":AA", new Action(null, Structure.None, RegexRule.Telegram, KeywordKind.None)));
+
+        // A Discord bot token starts with its numeric bot id in base64: "MT", "Mj", …, "OT".
+        foreach (var p in (string[])["MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT"])
+        {
+            ordinal.Add((p, new Action(null, Structure.None, RegexRule.Discord, KeywordKind.None)));
+        }
+
         ordinal.Add(("Q~", new Action(null, Structure.None, RegexRule.AzureAd, KeywordKind.None)));
         ordinal.Add(("-us", new Action(null, Structure.None, RegexRule.Mailchimp, KeywordKind.None)));
         ordinal.Add((".atlasv1.", new Action(null, Structure.None, RegexRule.Terraform, KeywordKind.None)));

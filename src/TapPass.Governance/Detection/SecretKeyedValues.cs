@@ -35,6 +35,9 @@ internal static class SecretKeyedValues
     private const int MaxIdentifier = 64;
     private const int MaxValue = 512;
 
+    private static readonly System.Buffers.SearchValues<char> Letters =
+        System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_");
+
     private static readonly string[] PasswordWords =
     [
         "password", "passwd", "passwort", "kennwort", "wachtwoord", "paswoord", "passphrase", "passord", "contraseña",
@@ -564,6 +567,7 @@ internal static class SecretKeyedValues
     private static bool PasswordValueOk(ReadOnlySpan<char> v, ValueForm form)
     {
         if (v.Length < 3 || v.Length > 256) return false;
+        if (v[^1] is '=' or ':' && !v[..^1].ContainsAnyExcept(Letters)) return false; // the next key ("password= user=")
         if (IsPlaceholderOrReference(v, checkSequences: false)) return false;
         if (v.Contains("://", StringComparison.Ordinal)) return false;
         switch (form)
