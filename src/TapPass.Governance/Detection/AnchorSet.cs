@@ -1,0 +1,70 @@
+using System.Buffers;
+
+namespace TapPass.Governance.Detection;
+
+/// <summary>
+/// A set of literal anchors (prefixes, keywords) found with one vectorised pass over a text
+/// (<see cref="SearchValues{T}"/> of strings). Detectors use it as a prefilter: rules whose anchors do not
+/// occur never run, so clean text costs one scan.
+/// </summary>
+internal sealed class AnchorSet
+{
+    private readonly SearchValues<string> _values;
+    private readonly Entry[][] _byFirstChar = new Entry[128][];
+    private readonly Dictionary<char, Entry[]> _byOtherFirstChar = [];
+    private readonly StringComparison _comparison;
+    private readonly bool _ignoreCase;
+
+    /// <summary>One anchor and the caller's id for it.</summary>
+    public readonly record struct Entry(string Text, int Id);
+
+    public AnchorSet(IEnumerable<Entry> anchors, bool ignoreCase)
+    {
+        _ignoreCase = ignoreCase;
+        _comparison = ignoreCase ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        var all = anchors.ToArray();
+        if (all.Length == 0) throw new ArgumentException("At least one anchor is required.", nameof(anchors));
+        foreach (var a in all)
+        {
+            if (a.Text.Length == 0) throw new ArgumentException("Anchors must be non-empty.", nameof(anchors));
+        }
+
+        _values = SearchValues.Create(all.Select(a => a.Text).Distinct(StringComparer.Ordinal).ToArray(), _comparison);
+        foreach (var group in all.GroupBy(a => Key(a.Text[0])))
+        {
+            var entries = group.OrderByDescending(a => a.Text.Length).ToArray();
+            if (group.Key < 128) _byFirstChar[group.Key] = entries;
+            else _byOtherFirstChar[group.Key] = entries;
+        }
+    }
+
+    private char Key(char c) => _ignoreCase ? char.ToLowerInvariant(c) : c;
+
+    /// <summary>Position of the next anchor at or after <paramref name="start"/>, or -1.</summary>
+    public int Next(ReadOnlySpan<char> text, int start)
+    {
+        if ((uint)start >= (uint)text.Length) return -1;
+        var i = text[start..].IndexOfAny(_values);
+        return i < 0 ? -1 : start + i;
+    }
+
+    /// <summary>
+    /// The ids of the anchors that start at <paramref name="position"/>, longest first. Returns the number
+    /// written to <paramref name="ids"/>.
+    /// </summary>
+    public int MatchesAt(ReadOnlySpan<char> text, int position, Span<int> ids)
+    {
+        var c = Key(text[position]);
+        var bucket = c < 128 ? _byFirstChar[c] : _byOtherFirstChar.GetValueOrDefault(c);
+        if (bucket is null) return 0;
+        var n = 0;
+        var rest = text[position..];
+        foreach (var e in bucket)
+        {
+            if (n == ids.Length) break;
+            if (rest.StartsWith(e.Text, _comparison)) ids[n++] = e.Id;
+        }
+
+        return n;
+    }
+}

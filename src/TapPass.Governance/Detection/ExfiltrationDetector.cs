@@ -1,0 +1,331 @@
+using System.Text.RegularExpressions;
+
+namespace TapPass.Governance.Detection;
+
+/// <summary>
+/// Detects requests for sensitive data in bulk ("show me all credit cards", "export every customer's SSN",
+/// "dump the users table with passwords") and exfiltration channels: paste sites, request collectors and
+/// tunnels (webhook.site, requestbin, ngrok, interactsh-style hosts), markdown/HTML image beacons whose URL
+/// carries data, "encode everything in base64 and send it" instructions and instructions to send data to an
+/// external address. Ordinary questions ("how do credit cards work?", "show me the customer's order status")
+/// are not reported. Reasons are human-readable and never contain matched values. Thread-safe.
+/// </summary>
+internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
+{
+    /// <summary>Kind of a bulk request for sensitive data.</summary>
+    public const string BulkRequest = "bulk_request";
+
+    /// <summary>Kind of a paste-site channel.</summary>
+    public const string PasteSite = "paste_site";
+
+    /// <summary>Kind of a request-collector or tunnel channel.</summary>
+    public const string Webhook = "webhook";
+
+    /// <summary>Kind of an image beacon.</summary>
+    public const string MarkdownBeacon = "markdown_beacon";
+
+    /// <summary>Kind of an encode-and-send instruction.</summary>
+    public const string EncodedDump = "encoded_dump";
+
+    /// <summary>Kind of an instruction to send data to an external address.</summary>
+    public const string ExternalSend = "external_send";
+
+    private const RegexOptions Options = RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture;
+    private const int TimeoutMs = 1000;
+    private const int MaxLength = 256 * 1024;
+    private const int ChunkLength = 16 * 1024;
+    private const int ChunkOverlap = 512;
+
+    private const string SensitiveNouns =
+        @"credit[\s-]*cards?(?:\s+(?:numbers?|details|data|info(?:rmation)?))?|card\s+(?:numbers?|details)|cc\s+numbers?|payment\s+cards?|PANs?|cvvs?|"
+        + @"social\s+security(?:\s+numbers?)?|SSNs?|national\s+(?:id|insurance)\s+numbers?|tax\s+(?:ids?|numbers?)|BSNs?|passport\s+numbers?|driver'?s?\s+licen[cs]e\s+numbers?|"
+        + @"password\s+hashes|passwords?|passwd|credentials|log-?ins?|api\s+keys?|access\s+tokens?|tokens|secrets|private\s+keys?|"
+        + @"e-?mail\s+addresses|e-?mails?|"
+        + @"phone\s+numbers?|mobile\s+numbers?|telephone\s+numbers?|phone\s+nos?|"
+        + @"IBANs?|bank\s+accounts?(?:\s+(?:numbers?|details))?|account\s+numbers?|bank\s+details|routing\s+numbers?|sort\s+codes?|"
+        + @"salar(?:y|ies)|payroll|compensation|wages|pay\s*slips?|bonuses|"
+        + @"dates?\s+of\s+birth|birth\s*dates?|birthdays|DOBs?|"
+        + @"medical\s+records?|health\s+records?|diagnos[ie]s|patient\s+(?:records|data|files)|prescriptions|"
+        + @"IP\s+addresses|(?:home|postal|mailing|street)\s+addresses|addresses|"
+        + @"personal\s+(?:data|information|details|info)|PII|customer\s+data|user\s+data|contact\s+details";
+
+    private static readonly (Regex Pattern, string Target, string Phrase)[] Targets =
+    [
+        (CreditCardNoun(), EntityTypes.CreditCard, "credit card numbers"),
+        (SsnNoun(), EntityTypes.Ssn, "social security and national ID numbers"),
+        (SecretNoun(), EntityTypes.Secret, "passwords and credentials"),
+        (EmailNoun(), EntityTypes.Email, "e-mail addresses"),
+        (PhoneNoun(), EntityTypes.Phone, "phone numbers"),
+        (BankNoun(), EntityTypes.Iban, "bank account numbers"),
+        (SalaryNoun(), "SALARY", "salaries"),
+        (BirthNoun(), "DATE_OF_BIRTH", "dates of birth"),
+        (HealthNoun(), "HEALTH", "medical records"),
+        (IpNoun(), EntityTypes.IpAddress, "IP addresses"),
+        (AddressNoun(), "ADDRESS", "home addresses"),
+        (PersonalNoun(), "PERSONAL_DATA", "personal data"),
+    ];
+
+    private static readonly string[] PasteHosts =
+    [
+        "pastebin.com", "hastebin.com", "hastebin.skyra.pw", "ghostbin.", "paste.ee", "dpaste.", "privatebin.", "controlc.com",
+        "rentry.co", "rentry.org", "justpaste.it", "termbin.com", "ix.io", "0x0.st", "transfer.sh", "file.io", "paste.rs",
+        "pastes.io", "paste.mozilla.org", "pastebin.pl", "katb.in", "bpa.st", "sprunge.us", "paste.centos.org", "pastecode.io",
+    ];
+
+    private static readonly string[] CollectorHosts =
+    [
+        "webhook.site", "requestbin.", "pipedream.net", "ngrok.io", "ngrok-free.app", "ngrok.app", "ngrok.dev", "interact.sh",
+        "oast.fun", "oast.pro", "oast.live", "oast.site", "oast.online", "oast.me", "burpcollaborator.net", "oastify.com",
+        "canarytokens.", "hookbin.com", "beeceptor.com", "requestcatcher.com", "postb.in", "ptsv2.com", "ptsv3.com",
+        "dnslog.cn", "ceye.io", "trycloudflare.com", "loca.lt", "serveo.net", "localtunnel.me", "requestinspector.com",
+        "mockbin.org", "webhook.cool", "smee.io", "requestrepo.com", "ssrf.red",
+    ];
+
+    /// <inheritdoc />
+    public IReadOnlyList<ExfiltrationResult> Detect(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (text.Length < 8) return [];
+        if (text.Length > MaxLength) text = text[..MaxLength];
+
+        // Long texts are analysed in overlapping windows so every regex call stays small and bounded.
+        List<ExfiltrationResult>? results = null;
+        for (var start = 0; start < text.Length; start += ChunkLength - ChunkOverlap)
+        {
+            var chunk = start == 0 && text.Length <= ChunkLength ? text : text.Substring(start, Math.Min(ChunkLength, text.Length - start));
+            try
+            {
+                BulkRequests(chunk, ref results);
+                Channels(chunk, ref results);
+            }
+            catch (RegexMatchTimeoutException)
+            {
+                // Hostile or pathological input: report that the text could not be fully analysed.
+                Add(ref results, new ExfiltrationResult("analysis_timeout", null, "Text could not be fully analysed for exfiltration"));
+            }
+
+            if (start + ChunkLength >= text.Length) break;
+        }
+
+        return (IReadOnlyList<ExfiltrationResult>?)results ?? [];
+    }
+
+    private static void Add(ref List<ExfiltrationResult>? results, ExfiltrationResult r)
+    {
+        results ??= [];
+        foreach (var existing in results)
+        {
+            if (existing.Kind == r.Kind && existing.Target == r.Target) return;
+        }
+
+        results.Add(r);
+    }
+
+    private static void BulkRequests(string text, ref List<ExfiltrationResult>? results)
+    {
+        foreach (Match m in BulkVerbQuantifierNoun().Matches(text))
+        {
+            var mid = m.Groups["mid"].ValueSpan;
+            if (SelfOwned().IsMatch(mid)) continue;
+            AddTargets(text, m.Groups["noun"].Index, m.Groups["noun"].Index + m.Groups["noun"].Length + 100, ref results);
+        }
+
+        foreach (Match m in DumpTable().Matches(text))
+        {
+            var before = results?.Count ?? 0;
+            var tail = m.Groups["tail"];
+            if (tail.Success && tail.Length > 0) AddTargets(text, tail.Index, tail.Index + tail.Length, ref results);
+            if ((results?.Count ?? 0) == before)
+            {
+                Add(ref results, new ExfiltrationResult(BulkRequest, "PERSONAL_DATA", "Bulk request for a whole table of personal data"));
+            }
+        }
+
+        foreach (Match m in SqlSelect().Matches(text))
+        {
+            if (SqlHasSelectiveWhere().IsMatch(m.Groups["rest"].ValueSpan)) continue;
+            var columns = m.Groups["cols"];
+            var before = results?.Count ?? 0;
+            if (columns.Value.Trim() != "*") AddTargets(text, columns.Index, columns.Index + columns.Length, ref results, sqlColumns: true);
+            if ((results?.Count ?? 0) == before && PeopleTable().IsMatch(m.Groups["table"].ValueSpan))
+            {
+                Add(ref results, new ExfiltrationResult(BulkRequest, "PERSONAL_DATA", "Bulk query for a whole table of personal data"));
+            }
+        }
+    }
+
+    /// <summary>Reports every sensitive target named in <c>[start, end)</c> of the same clause.</summary>
+    private static void AddTargets(string text, int start, int end, ref List<ExfiltrationResult>? results, bool sqlColumns = false)
+    {
+        end = Math.Min(end, text.Length);
+        var window = text.AsSpan(start, end - start);
+        var stop = window.IndexOfAny(".?!\n;");
+        if (stop > 0 && !sqlColumns) window = window[..stop];
+        var scope = window.ToString();
+        if (sqlColumns) scope = scope.Replace('_', ' ');
+        foreach (var (pattern, target, phrase) in Targets)
+        {
+            if (pattern.IsMatch(scope))
+            {
+                Add(ref results, new ExfiltrationResult(BulkRequest, target, "Bulk request for " + phrase));
+            }
+        }
+    }
+
+    private static void Channels(string text, ref List<ExfiltrationResult>? results)
+    {
+        var hasSendVerb = SendVerb().IsMatch(text);
+        foreach (var host in PasteHosts)
+        {
+            var at = text.IndexOf(host, StringComparison.OrdinalIgnoreCase);
+            if (at >= 0 && HostBoundary(text, at) && (hasSendVerb || IsUrlAt(text, at)))
+            {
+                Add(ref results, new ExfiltrationResult(PasteSite, null, "Data sent to a paste site"));
+                break;
+            }
+        }
+
+        foreach (var host in CollectorHosts)
+        {
+            var at = text.IndexOf(host, StringComparison.OrdinalIgnoreCase);
+            if (at >= 0 && HostBoundary(text, at) && (hasSendVerb || IsUrlAt(text, at)))
+            {
+                Add(ref results, new ExfiltrationResult(Webhook, null, "Data sent to a request-collector or tunnel endpoint"));
+                break;
+            }
+        }
+
+        foreach (var m in InjectionPatterns.MarkdownImageWithQuery().EnumerateMatches(text))
+        {
+            var img = text.AsSpan(m.Index, m.Length);
+            var q = img.IndexOf('?');
+            if (q >= 0 && (InjectionPatterns.BeaconTemplate().IsMatch(img[q..]) || LongQueryValue(img[q..])
+                           || InjectionPatterns.FillBeaconWithData().IsMatch(text) || InjectionPatterns.AppendDataToUrl().IsMatch(text)))
+            {
+                Add(ref results, new ExfiltrationResult(MarkdownBeacon, null, "Image link whose URL carries data out"));
+                break;
+            }
+        }
+
+        if (results is null || !results.Exists(r => r.Kind == MarkdownBeacon))
+        {
+            foreach (var m in InjectionPatterns.BeaconUrl().EnumerateMatches(text))
+            {
+                var url = text.AsSpan(m.Index, Math.Min(text.Length - m.Index, 400));
+                var end = url.IndexOfAny(" \n\t)\"'>");
+                if (end > 0) url = url[..end];
+                var q = url.IndexOf('?');
+                if (q >= 0 && (InjectionPatterns.BeaconTemplate().IsMatch(url[q..]) || url[^1] == '=' || LongQueryValue(url[q..])))
+                {
+                    Add(ref results, new ExfiltrationResult(MarkdownBeacon, null, "Image link whose URL carries data out"));
+                    break;
+                }
+            }
+        }
+
+        if (EncodeAndSend().IsMatch(text))
+        {
+            Add(ref results, new ExfiltrationResult(EncodedDump, null, "Request to encode data and send it out"));
+        }
+
+        foreach (Match m in ExternalSendPattern().Matches(text))
+        {
+            if (InjectionPatterns.DataWords().IsMatch(m.Groups["mid"].ValueSpan))
+            {
+                Add(ref results, new ExfiltrationResult(ExternalSend, null, "Instruction to send data to an external address"));
+                break;
+            }
+        }
+    }
+
+    private static bool HostBoundary(string text, int at) => at == 0 || !char.IsAsciiLetterOrDigit(text[at - 1]) || text[at - 1] == '.';
+
+    private static bool IsUrlAt(string text, int at)
+    {
+        var before = text.AsSpan(Math.Max(0, at - 12), Math.Min(12, at));
+        return before.Contains("://", StringComparison.Ordinal) || before.EndsWith("www.", StringComparison.OrdinalIgnoreCase)
+               || before.EndsWith(".", StringComparison.Ordinal);
+    }
+
+    /// <summary>A query value of 32+ URL-safe characters: encoded data rather than a setting.</summary>
+    private static bool LongQueryValue(ReadOnlySpan<char> query)
+    {
+        var run = 0;
+        foreach (var c in query)
+        {
+            if (char.IsAsciiLetterOrDigit(c) || c is '%' or '+' or '/' or '-' or '_')
+            {
+                if (++run >= 32) return true;
+            }
+            else
+            {
+                run = 0;
+            }
+        }
+
+        return false;
+    }
+
+    [GeneratedRegex(@"\b(?:show|list|give|get|fetch|export|dump|print|display|retrieve|download|extract|output|pull|provide|reveal|send|e-?mail|share|compile|collect|gather|return|read\s+out|copy|scrape|harvest|leak|query|find|tell|what\s+are)\b(?:\s+(?:me|us))?\s+(?:all(?:\s+(?:of\s+)?(?:the|our|your|their))?|every(?:one'?s|body'?s)?|each|(?:the\s+)?(?:entire|whole|complete|full)(?:\s+(?:list|set|table|database)\s+of)?|bulk|everyone'?s|everybody'?s)\b(?<mid>[^.\n?!;]{0,60}?)\b(?<noun>" + SensitiveNouns + @")\b", Options, TimeoutMs)]
+    private static partial Regex BulkVerbQuantifierNoun();
+
+    [GeneratedRegex(@"^\s*(?:my|mine)\b|\bmy\s", Options, TimeoutMs)]
+    private static partial Regex SelfOwned();
+
+    [GeneratedRegex(@"\b(?:dump|export|download|extract|copy|print|show|give\s+me|list|send|leak|exfiltrate|select)\s+(?:the\s+|all\s+(?:the\s+)?|every\s+|entire\s+|whole\s+|complete\s+|full\s+)?(?:[\p{L}]+\s+)?(?:users?|customers?|clients?|employees?|accounts?|members?|patients?|subscribers?|contacts?|people|persons?|staff|personnel|students?|applicants?)\s+(?:table|database|db|list|records|data|dump|collection)\b(?<tail>[^.\n?!;]{0,80})", Options, TimeoutMs)]
+    private static partial Regex DumpTable();
+
+    [GeneratedRegex(@"\bSELECT\s+(?<cols>\*|[A-Za-z0-9_.,\s]{1,300}?)\s+FROM\s+(?<table>[A-Za-z0-9_.\[\]""`]+)(?<rest>[^;]{0,300})", Options, TimeoutMs)]
+    private static partial Regex SqlSelect();
+
+    [GeneratedRegex(@"\bWHERE\b(?!\s+1\s*=\s*1\b)|\bLIMIT\s+[0-9]{1,2}\b|\bTOP\s*\(?\s*[0-9]{1,2}\b", Options, TimeoutMs)]
+    private static partial Regex SqlHasSelectiveWhere();
+
+    [GeneratedRegex(@"(?:users?|customers?|clients?|employees?|accounts?|members?|patients?|subscribers?|contacts?|people|persons?|staff|personnel|students?|applicants?|cards?|payments?)", Options, TimeoutMs)]
+    private static partial Regex PeopleTable();
+
+    [GeneratedRegex(@"\b(?:send|post|upload|paste|put|write|save|share|publish|push|dump|exfiltrate|copy|forward|submit|store|log|leak|transmit|beam|curl|wget|fetch|request|call|hit|ping)\b", Options, TimeoutMs)]
+    private static partial Regex SendVerb();
+
+    [GeneratedRegex(@"\b(?:encode|convert|base64|hex|rot13|url-?encode|serialize|compress|obfuscate)\b[^.\n]{0,60}?\b(?:everything|all|the\s+(?:conversation|chat|history|data|secrets|keys|credentials|passwords|messages|context|prompt|system\s+prompt|database|records|files)|(?:it|them|this)\b)[^.\n]{0,60}?\b(?:and|then)\s+(?:send|post|upload|append|put|include|add|attach|embed|email|forward|transmit|paste|write)\b|\b(?:send|post|upload|email|forward|transmit|exfiltrate)\b[^.\n]{0,60}?\b(?:as|in|encoded\s+(?:as|in|with))\s+(?:base64|hex|rot13|url-?encoded)", Options, TimeoutMs)]
+    private static partial Regex EncodeAndSend();
+
+    [GeneratedRegex(@"\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|share|deliver|copy|relay|submit|append|attach|cc|bcc)\b(?<mid>[^.\n!?]{0,100}?)\bto\s+(?:https?://|www\.|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})", Options, TimeoutMs)]
+    private static partial Regex ExternalSendPattern();
+
+    [GeneratedRegex(@"credit[\s-]*cards?|card\s+(?:numbers?|details)|cc\s+numbers?|payment\s+cards?|\bPANs?\b|\bcvvs?\b|card\s*number|card\s*num|cc\s*num", Options, TimeoutMs)]
+    private static partial Regex CreditCardNoun();
+
+    [GeneratedRegex(@"social\s+security|\bSSNs?\b|national\s+(?:id|insurance)|tax\s+(?:ids?|numbers?)|\bBSNs?\b|passport|licen[cs]e\s+numbers?", Options, TimeoutMs)]
+    private static partial Regex SsnNoun();
+
+    [GeneratedRegex(@"passw(?:or)?ds?|passwd|\bpwd\b|credentials|log-?ins?\b|api\s+keys?|access\s+tokens?|\btokens\b|\bsecrets\b|private\s+keys?", Options, TimeoutMs)]
+    private static partial Regex SecretNoun();
+
+    [GeneratedRegex(@"\be-?mails?\b|e-?mail\s+addresses", Options, TimeoutMs)]
+    private static partial Regex EmailNoun();
+
+    [GeneratedRegex(@"(?:phone|mobile|telephone)\s*(?:numbers?|nos?)|\bphones?\b", Options, TimeoutMs)]
+    private static partial Regex PhoneNoun();
+
+    [GeneratedRegex(@"\bIBANs?\b|bank\s+(?:accounts?|details)|account\s*(?:numbers?|nos?)|routing\s+numbers?|sort\s+codes?", Options, TimeoutMs)]
+    private static partial Regex BankNoun();
+
+    [GeneratedRegex(@"salar(?:y|ies)|payroll|compensation|wages|pay\s*slips?|bonuses", Options, TimeoutMs)]
+    private static partial Regex SalaryNoun();
+
+    [GeneratedRegex(@"dates?\s+of\s+birth|birth\s*dates?|birthdays|\bDOBs?\b", Options, TimeoutMs)]
+    private static partial Regex BirthNoun();
+
+    [GeneratedRegex(@"medical|health\s+records?|diagnos[ie]s|patient\s+(?:records|data|files)|prescriptions", Options, TimeoutMs)]
+    private static partial Regex HealthNoun();
+
+    [GeneratedRegex(@"\bIP\s*(?:addresses|addrs?)\b", Options, TimeoutMs)]
+    private static partial Regex IpNoun();
+
+    [GeneratedRegex(@"(?:home|postal|mailing|street)\s+addresses|(?<!e-?mail\s|IP\s)\baddresses\b", Options, TimeoutMs)]
+    private static partial Regex AddressNoun();
+
+    [GeneratedRegex(@"personal\s+(?:data|information|details|info)|\bPII\b|customer\s+data|user\s+data|contact\s+details", Options, TimeoutMs)]
+    private static partial Regex PersonalNoun();
+}
