@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using TapPass.Governance;
 using TapPass.Governance.Audit;
+using TapPass.Governance.Detection;
 using TapPass.Governance.Engine;
 using TapPass.Governance.Identity;
 using TapPass.Governance.Inspection;
@@ -93,19 +94,31 @@ public static class TapPassEngineServiceCollectionExtensions
             sp.GetRequiredService<IToolPinStore>(),
             sp.GetRequiredService<IApprovalStore>(),
             sp.GetRequiredService<IBreakGlassStore>()));
+        services.TryAddSingleton<ITextInspector>(sp => new ScannerTextInspector(CreateScanner(sp.GetRequiredService<IOptions<TapPassEngineOptions>>().Value)));
         services.TryAddSingleton<IAuditLog>(sp => new InMemoryAuditLog(sp.GetRequiredService<TimeProvider>()));
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IModelProvider, LocalModelProvider>(sp => new LocalModelProvider(sp.GetRequiredService<EngineSettings>().LocalModels)));
         services.TryAddSingleton(sp => new ProviderRouter(sp.GetServices<IModelProvider>(), sp.GetRequiredService<EngineSettings>().DefaultProvider));
         services.TryAddSingleton(sp => new GovernanceEngine(
             sp.GetRequiredService<EngineSettings>(),
-            sp.GetService<ITextInspector>() ?? throw new InvalidOperationException(
-                "The TapPass engine needs the detection layer: register the text inspector (the adapter over ContentScanner, Masker and StreamingMasker) before resolving the engine."),
+            sp.GetRequiredService<ITextInspector>(),
             sp.GetRequiredService<ProviderRouter>(),
             sp.GetRequiredService<IAuditLog>(),
             sp.GetRequiredService<EngineStores>(),
             sp.GetRequiredService<ApiKeyStore>(),
             sp.GetRequiredService<TimeProvider>(),
             sp.GetService<ILogger<GovernanceEngine>>()));
+    }
+
+    // The detection layer, configured from the engine options (injection threshold, internal domains).
+    private static ContentScanner CreateScanner(TapPassEngineOptions options)
+    {
+        var scannerOptions = new ContentScannerOptions { InjectionThreshold = options.InjectionThreshold };
+        foreach (var domain in options.InternalDomains)
+        {
+            scannerOptions.Classification.InternalDomains.Add(domain);
+        }
+
+        return DetectionDefaults.CreateScanner(scannerOptions);
     }
 
     private sealed class EngineOptionsValidator : IValidateOptions<TapPassEngineOptions>

@@ -9,14 +9,18 @@ internal static class DetectionDefaults
     public static IReadOnlyList<IEntityDetector> CreateEntityDetectors() =>
     [
         new PiiDetector(),
-        // Secret detector (Step "detect_secrets") is added here when it is merged.
+        new SecretDetector(),
     ];
 
     /// <summary>
-    /// Creates the scanner with every detector available in this build. The injection and exfiltration
-    /// detectors are added here when they are merged; until then the scanner reports no injection.
-    /// Throws at startup when Unicode normalisation is unavailable (see <see cref="TextNormalizer.EnsureNfkcAvailable"/>).
+    /// Creates the scanner with every detector: PII, secrets, prompt injection (threshold from
+    /// <paramref name="options"/>) and exfiltration. Throws at startup when Unicode normalisation is unavailable
+    /// (see <see cref="TextNormalizer.EnsureNfkcAvailable"/>).
     /// </summary>
-    public static ContentScanner CreateScanner(ContentScannerOptions? options = null) =>
-        new(CreateEntityDetectors(), injection: null, exfiltration: null, options);
+    public static ContentScanner CreateScanner(ContentScannerOptions? options = null)
+    {
+        options ??= new ContentScannerOptions();
+        var injection = new InjectionDetector(new InjectionDetectorOptions { Threshold = Math.Max(options.InjectionThreshold, 0.01) });
+        return new ContentScanner(CreateEntityDetectors(), injection, new ExfiltrationDetector(), options);
+    }
 }
