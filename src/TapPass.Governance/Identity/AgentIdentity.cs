@@ -1,13 +1,7 @@
 namespace TapPass.Governance.Identity;
 
-/// <summary>Trust tiers, lowest first (PROTOCOL.md §8).</summary>
-internal enum TrustTier
-{
-    Observer = 0,
-    Worker = 1,
-    Standard = 2,
-    Full = 3,
-}
+// Trust tiers are the SDK's public TapPass.TrustTier (PROTOCOL.md §8); a second internal enum of the same name here
+// made every use ambiguous once both were in one build (TapPass.TrustTier is found first from TapPass.Governance.*).
 
 /// <summary>What a key may do besides calling the data plane.</summary>
 [Flags]
