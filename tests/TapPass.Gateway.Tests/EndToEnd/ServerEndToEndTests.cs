@@ -186,6 +186,21 @@ public sealed class ServerEndToEndTests(TapPassServer server) : IClassFixture<Ta
         (await Http.Error(unknown)).Str("type").Should().Be("unauthorized");
     }
 
+    [Theory]
+    [InlineData("GET", "/v1/models")]
+    [InlineData("GET", "/v1/sessions/ses_0123456789abcdef0123456789")]
+    [InlineData("GET", "/v1/approvals/apr_0123456789abcdef0123456789")]
+    [InlineData("DELETE", "/v1/admin/break-glass")]
+    [InlineData("GET", "/v1/audit")]
+    [InlineData("GET", "/v1/audit/verify")]
+    public async Task ControlRoutes_UnknownKey_Are401(string method, string path)
+    {
+        using var response = await SendAsync(new HttpMethod(method), path, ApiKeyFormat.Generate());
+
+        response.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        (await Http.Error(response)).Str("type").Should().Be("unauthorized");
+    }
+
     [Fact]
     public async Task Chat_ApproverKeyWithoutAgentRole_IsRefused()
     {
