@@ -3,8 +3,12 @@ using TapPass.Server.Cli;
 namespace TapPass.Server;
 
 /// <summary>Entry point of the TapPass gateway host: dispatches to a verb (default <c>serve</c>).</summary>
-public static class Program
+public sealed class Program
 {
+    private Program()
+    {
+    }
+
     /// <summary>Runs the verb named by the first argument.</summary>
     /// <param name="args">Command-line arguments: <c>[verb] [options]</c>.</param>
     /// <returns>The process exit code.</returns>
@@ -29,6 +33,8 @@ public static class Program
                     return await ScanCommand.RunAsync(args, cts.Token).ConfigureAwait(false);
                 }
 
+            case "keygen":
+                return await KeygenCommand.RunAsync(Console.Out);
             case "help" or "--help" or "-h":
                 await Console.Out.WriteLineAsync(Usage);
                 return 0;
@@ -44,6 +50,7 @@ public static class Program
         Commands:
           serve    Run the gateway (default). Listens on http://127.0.0.1:9620 unless --urls or ASPNETCORE_URLS says otherwise.
           scan     Read JSON Lines {"id","text"} on stdin; write one detection line per input on stdout.
+          keygen   Print a new API key and the SHA-256 to configure for it (TapPass:Gateway:Keys:N:KeySha256).
           help     Show this text.
         """;
 }

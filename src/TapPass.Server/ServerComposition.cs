@@ -1,32 +1,35 @@
 using System.Collections;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TapPass.Governance;
 using TapPass.Governance.Audit;
+using TapPass.Governance.Engine;
+using TapPass.Governance.Identity;
 using TapPass.Governance.Providers;
 
 namespace TapPass.Server;
 
-/// <summary>What <see cref="ServerComposition.Configure"/> decided that the caller must act on.</summary>
-/// <param name="DevelopmentKey">A generated development key to print once, when no keys are configured.</param>
-internal sealed record ServerStartup(string? DevelopmentKey);
-
 /// <summary>
-/// Composes the gateway host: configuration, options, audit log, model provider and the gateway endpoints. The
-/// governance engine (<c>ITapPassTransport</c> + <c>IGatewayAdmin</c>) is registered here too once it exists.
+/// Composes the gateway host: configuration (<c>TapPass</c> section, <c>TAPPASS_*</c> environment variables), the
+/// SQLite audit log, the model backend, the governance engine (options from <c>TapPass:Gateway</c>) and the gateway
+/// endpoints over it.
 /// </summary>
+/// <remarks>
+/// Every setting is read lazily (through options), never while composing, so configuration added by a test host
+/// (<c>WebApplicationFactory</c>) applies too. The engine registers its stores, audit log and model routing with
+/// <c>TryAdd</c>; the host registers the SQLite audit log and the model router first, so they win.
+/// </remarks>
 internal static class ServerComposition
 {
     private const string EnvironmentPrefix = "TAPPASS_";
-    private const string Base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    private const string OpenAiClientName = "tappass.openai";
 
     /// <summary>Registers every service of the host.</summary>
-    public static ServerStartup Configure(WebApplicationBuilder builder)
+    public static void Configure(WebApplicationBuilder builder)
     {
         ArgumentNullException.ThrowIfNull(builder);
         AddTapPassEnvironment(builder.Configuration, Environment.GetEnvironmentVariables());
@@ -36,29 +39,12 @@ internal static class ServerComposition
             builder.WebHost.UseUrls(ServerOptions.DefaultUrl);
         }
 
-        var section = builder.Configuration.GetSection(ServerOptions.SectionName);
         var services = builder.Services;
-        services.AddOptions<ServerOptions>().Bind(section).ValidateOnStart();
+        services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
+        services.AddHttpClient(OpenAiClientName);
 
-        string? developmentKey = null;
-        var configured = section.Get<ServerOptions>() ?? new ServerOptions();
-        if (configured.Keys.Count == 0)
-        {
-            developmentKey = GenerateKey();
-            var key = developmentKey;
-            services.PostConfigure<ServerOptions>(o =>
-            {
-                if (o.Keys.Count == 0)
-                {
-                    o.Keys.Add(new ApiKeyOptions { Key = key, AgentId = "dev", Org = "dev", TrustTier = "full", Roles = ["agent", "approver", "admin"] });
-                }
-            });
-        }
-
-        services.AddTapPassGateway();
-        services.AddHttpClient("tappass.openai");
-
+        // The audit log and the model router come before the engine, whose in-memory defaults are only TryAdds.
         services.AddSingleton(sp =>
         {
             var audit = sp.GetRequiredService<IOptions<ServerOptions>>().Value.Audit;
@@ -68,36 +54,30 @@ internal static class ServerComposition
                 sp.GetRequiredService<ILogger<SqliteAuditLog>>());
         });
         services.AddSingleton<IAuditLog>(sp => sp.GetRequiredService<SqliteAuditLog>());
+        services.AddSingleton(CreateRouter);
 
-        if (string.Equals(configured.Provider.Kind, "openai", StringComparison.OrdinalIgnoreCase))
-        {
-            services.AddSingleton<IModelProvider>(sp =>
-            {
-                var p = sp.GetRequiredService<IOptions<ServerOptions>>().Value.Provider;
-                return new OpenAiModelProvider(
-                    new OpenAiProviderOptions
-                    {
-                        BaseUrl = string.IsNullOrEmpty(p.BaseUrl) ? null : new Uri(p.BaseUrl, UriKind.Absolute),
-                        ApiKey = p.ApiKey ?? "none",
-                        Models = new Dictionary<string, string>(p.Models, StringComparer.Ordinal),
-                        Timeout = TimeSpan.FromSeconds(p.TimeoutSeconds),
-                        MaxRetries = p.MaxRetries,
-                    },
-                    sp.GetRequiredService<TimeProvider>(),
-                    sp.GetRequiredService<IHttpClientFactory>().CreateClient("tappass.openai"));
-            });
-        }
-
-        // The governance engine plugs in here (lead): services.AddTapPassEngine(...) registering ITapPassTransport,
-        // IGatewayAdmin and the local model provider, fed from ServerOptions.
-        return new ServerStartup(developmentKey);
+        services.AddTapPassGatewayEngine(builder.Configuration);
+        services.AddOptions<TapPassEngineOptions>().Configure<IConfiguration>(ApplyDefaultPublicBaseUrl);
     }
 
-    /// <summary>Maps the endpoints. Throws with an actionable message when the engine is missing.</summary>
+    /// <summary>Maps the endpoints; resolves the engine, so a missing detection layer or invalid configuration fails here.</summary>
     public static void MapEndpoints(WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
         app.MapTapPassGateway();
+    }
+
+    /// <summary>
+    /// When <c>TapPass:Gateway:Keys</c> is empty, registers a development key (agent <c>dev-agent</c> in org <c>dev</c>,
+    /// tier full, roles agent, approver and admin) with the engine and returns it for the caller to show once; it lives
+    /// only as long as the process. Returns null when keys are configured.
+    /// </summary>
+    public static string? AddDevelopmentKeyIfNoneConfigured(IServiceProvider services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        return services.GetRequiredService<IOptions<TapPassEngineOptions>>().Value.Keys.Count > 0
+            ? null
+            : services.GetRequiredService<ApiKeyStore>().GenerateDevelopmentKey();
     }
 
     /// <summary>
@@ -122,30 +102,47 @@ internal static class ServerComposition
         }
     }
 
-    /// <summary>A <c>tp_</c> key: 43 base62 characters (≥ 256 bits) and a 6-character checksum suffix.</summary>
-    internal static string GenerateKey()
+    /// <summary>
+    /// Unless <c>TapPass:Gateway:PublicBaseUrl</c> is set, <c>audit_url</c> and <c>approval_url</c> point at the first
+    /// listen address, with a wildcard host (<c>*</c>, <c>+</c>, <c>0.0.0.0</c>, <c>[::]</c>) shown as <c>localhost</c>.
+    /// </summary>
+    internal static void ApplyDefaultPublicBaseUrl(TapPassEngineOptions options, IConfiguration configuration)
     {
-        var body = RandomNumberGenerator.GetString(Base62, 43);
-        return "tp_" + body + Checksum(body);
+        if (string.IsNullOrEmpty(configuration[TapPassEngineOptions.SectionName + ConfigurationPath.KeyDelimiter + nameof(TapPassEngineOptions.PublicBaseUrl)])
+            && PublicUrlFromListenUrls(configuration[WebHostDefaults.ServerUrlsKey]) is { } url)
+        {
+            options.PublicBaseUrl = url;
+        }
     }
 
-    /// <summary>True when <paramref name="key"/> has the shape and checksum of <see cref="GenerateKey"/>.</summary>
-    internal static bool HasValidChecksum(string key) =>
-        key.Length == 3 + 43 + 6 && key.StartsWith("tp_", StringComparison.Ordinal)
-        && string.Equals(Checksum(key.Substring(3, 43)), key[^6..], StringComparison.Ordinal);
-
-    private static string Checksum(string body)
+    /// <summary>The public base URL for the first of <paramref name="urls"/> (<c>;</c>-separated), or null.</summary>
+    internal static string? PublicUrlFromListenUrls(string? urls)
     {
-        var hash = SHA256.HashData(Encoding.ASCII.GetBytes(body));
-        var value = BitConverter.ToUInt64(hash, 0);
-        var chars = new char[6];
-        for (var i = 0; i < chars.Length; i++)
+        var first = urls?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
+        var scheme = first?.IndexOf("://", StringComparison.Ordinal) ?? -1;
+        if (first is null || scheme <= 0)
         {
-            chars[i] = Base62[(int)(value % 62)];
-            value /= 62;
+            return null;
         }
 
-        return new string(chars);
+        var hostStart = scheme + 3;
+        var hostEnd = first.Length > hostStart && first[hostStart] == '['
+            ? first.IndexOf(']', hostStart) + 1
+            : first.IndexOfAny([':', '/'], hostStart);
+        if (hostEnd <= 0)
+        {
+            hostEnd = first.Length;
+        }
+
+        var host = first[hostStart..hostEnd];
+        if (host is "*" or "+" or "0.0.0.0" or "[::]")
+        {
+            first = first[..hostStart] + "localhost" + first[hostEnd..];
+        }
+
+        return Uri.TryCreate(first, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri.GetLeftPart(UriPartial.Authority)
+            : null;
     }
 
     internal static string? Validate(ServerOptions o)
@@ -179,16 +176,33 @@ internal static class ServerComposition
             return "TapPass:Audit:Path must be set.";
         }
 
-        for (var i = 0; i < o.Keys.Count; i++)
+        return null;
+    }
+
+    /// <summary>
+    /// <c>TapPass:Provider:Kind</c> <c>openai</c>: the OpenAI-compatible upstream serves every model. <c>local</c>: the
+    /// engine's own routing (the registered providers, <c>TapPass:Gateway:DefaultProvider</c>; the offline model by default).
+    /// </summary>
+    private static ProviderRouter CreateRouter(IServiceProvider services)
+    {
+        var p = services.GetRequiredService<IOptions<ServerOptions>>().Value.Provider;
+        if (p.Kind != "openai")
         {
-            var k = o.Keys[i];
-            if (string.IsNullOrEmpty(k.Key) == string.IsNullOrEmpty(k.KeySha256) || string.IsNullOrWhiteSpace(k.AgentId))
-            {
-                return $"TapPass:Keys:{i} needs an AgentId and exactly one of Key or KeySha256.";
-            }
+            return new ProviderRouter(services.GetServices<IModelProvider>(), services.GetRequiredService<EngineSettings>().DefaultProvider);
         }
 
-        return null;
+        var openai = new OpenAiModelProvider(
+            new OpenAiProviderOptions
+            {
+                BaseUrl = string.IsNullOrEmpty(p.BaseUrl) ? null : new Uri(p.BaseUrl, UriKind.Absolute),
+                ApiKey = string.IsNullOrEmpty(p.ApiKey) ? "none" : p.ApiKey,
+                Models = new Dictionary<string, string>(p.Models, StringComparer.Ordinal),
+                Timeout = TimeSpan.FromSeconds(p.TimeoutSeconds),
+                MaxRetries = p.MaxRetries,
+            },
+            services.GetRequiredService<TimeProvider>(),
+            services.GetRequiredService<IHttpClientFactory>().CreateClient(OpenAiClientName));
+        return new ProviderRouter([openai], openai.Name);
     }
 
     private sealed class ServerOptionsValidator : IValidateOptions<ServerOptions>

@@ -175,6 +175,18 @@ internal sealed class CapabilityTokens : IDisposable
         }
     }
 
+    /// <summary>The public key as a JWK, with the <c>kid</c> that token headers carry.</summary>
+    public Audit.EcPublicJwk PublicJwk()
+    {
+        ECParameters p;
+        lock (_keyGate)
+        {
+            p = _key.ExportParameters(includePrivateParameters: false);
+        }
+
+        return new Audit.EcPublicJwk("EC", "P-256", Base64Url.EncodeToString(p.Q.X), Base64Url.EncodeToString(p.Q.Y), _kid, "sig", "ES256");
+    }
+
     /// <summary>The public key as a JWK Set: <c>{"keys":[{"kty":"EC","crv":"P-256","x":…,"y":…,"kid":…,"use":"sig","alg":"ES256"}]}</c>.</summary>
     public string Jwks()
     {

@@ -14,6 +14,9 @@ internal sealed partial class GovernanceEngine
     /// <summary>The JWK Set of the capability-token key, for <c>/.well-known/jwks.json</c>.</summary>
     public string Jwks() => _capabilityTokens.Jwks();
 
+    /// <summary>The public capability-token key as a JWK (same <c>kid</c> as in the tokens' headers).</summary>
+    public Audit.EcPublicJwk CapabilityTokenKey() => _capabilityTokens.PublicJwk();
+
     /// <summary>Verifies a capability token for a tool run (expired, tampered or other-scope tokens are rejected).</summary>
     public CapabilityTokenStatus VerifyCapabilityToken(string? token, string tool, string sessionId, string agentUuid, string? argsSha256 = null) =>
         _capabilityTokens.Verify(token, tool, sessionId, agentUuid, argsSha256, out _);

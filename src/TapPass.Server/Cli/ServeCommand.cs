@@ -1,4 +1,7 @@
+using System.Data.Common;
+using System.Security.Cryptography;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
 
 namespace TapPass.Server.Cli;
 
@@ -8,28 +11,33 @@ internal static class ServeCommand
     public static async Task<int> RunAsync(string[] args)
     {
         var builder = WebApplication.CreateBuilder(args);
-        var startup = ServerComposition.Configure(builder);
+        ServerComposition.Configure(builder);
         await using var app = builder.Build();
+        string? developmentKey;
         try
         {
             ServerComposition.MapEndpoints(app);
+            developmentKey = ServerComposition.AddDevelopmentKeyIfNoneConfigured(app.Services);
         }
-        catch (InvalidOperationException ex)
+        catch (Exception ex) when (ex is InvalidOperationException or OptionsValidationException or IOException or UnauthorizedAccessException or DbException or CryptographicException)
         {
+            // Configuration and start-up messages name settings, never their secret values.
             await Console.Error.WriteLineAsync("tappass: cannot start: " + ex.Message);
             return 1;
         }
 
-        if (startup.DevelopmentKey is { } key)
+        if (developmentKey is not null)
         {
             await Console.Out.WriteLineAsync($"""
 
                 ==================================================================================
-                 TapPass DEVELOPMENT API key (no keys are configured; valid until this server stops,
-                 admin rights). Configure TapPass:Keys (or TAPPASS_KEYS__0__KEY ...) for real use.
+                 TapPass DEVELOPMENT API key (no keys are configured; valid until this server stops).
+                 Agent dev-agent, org dev, tier full, roles agent + approver + admin.
 
-                   {key}
+                   {developmentKey}
 
+                 For real use configure TapPass:Gateway:Keys (or TAPPASS_GATEWAY__KEYS__0__KEYSHA256=...,
+                 TAPPASS_GATEWAY__KEYS__0__AGENTID=...); `tappass keygen` makes a key and its hash.
                 ==================================================================================
 
                 """);
