@@ -22,7 +22,7 @@ internal interface ITextInspector
     /// <param name="text">The original text.</param>
     /// <param name="findings">What to replace (a subset of what <see cref="Inspect"/> returned).</param>
     /// <param name="phase"><c>input</c> or <c>output</c>, copied into the redaction records.</param>
-    MaskResult Mask(string text, IReadOnlyList<Finding> findings, string phase);
+    MaskOutcome Mask(string text, IReadOnlyList<Finding> findings, string phase);
 
     /// <summary>
     /// Creates an incremental masker for one streamed answer. Concatenating everything it returns equals
@@ -83,7 +83,7 @@ internal sealed record InspectionResult
 /// <summary>The outcome of <see cref="ITextInspector.Mask"/>.</summary>
 /// <param name="Text">Masked text.</param>
 /// <param name="Redactions">One record per replaced finding, in text order (types and replacements, never values).</param>
-internal sealed record MaskResult(string Text, IReadOnlyList<RedactionInfo> Redactions);
+internal sealed record MaskOutcome(string Text, IReadOnlyList<RedactionInfo> Redactions);
 
 /// <summary>What to do with an entity type in a streamed answer.</summary>
 internal enum EntityAction

@@ -119,7 +119,7 @@ internal sealed class RescanningStreamMasker : IStreamMasker
 
         var toMask = released.Where(e => _policy.For(e) == EntityAction.Mask).Select(e => e.Finding).ToList();
         var head = pending[..cut];
-        var masked = toMask.Count == 0 ? new MaskResult(head, []) : _inspector.Mask(head, toMask, "output");
+        var masked = toMask.Count == 0 ? new MaskOutcome(head, []) : _inspector.Mask(head, toMask, "output");
         _redactions.AddRange(masked.Redactions);
         foreach (var e in released)
         {

@@ -46,10 +46,10 @@ internal sealed class ScannerTextInspector : ITextInspector
         };
     }
 
-    public MaskResult Mask(string text, IReadOnlyList<Finding> findings, string phase)
+    public MaskOutcome Mask(string text, IReadOnlyList<Finding> findings, string phase)
     {
         var masked = DetectionMasker.Mask(text, findings);
-        return new MaskResult(masked.Text, ToRedactions(masked.Redactions, phase));
+        return new MaskOutcome(masked.Text, ToRedactions(masked.Redactions, phase));
     }
 
     public IStreamMasker CreateStreamMasker(StreamMaskPolicy policy)

@@ -65,7 +65,7 @@ internal sealed partial class TestInspector : ITextInspector
         return new InspectionResult { Entities = entities, Classification = classification, Injection = injection, Exfiltration = exfiltration };
     }
 
-    public MaskResult Mask(string text, IReadOnlyList<Finding> findings, string phase)
+    public MaskOutcome Mask(string text, IReadOnlyList<Finding> findings, string phase)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(findings);
@@ -82,7 +82,7 @@ internal sealed partial class TestInspector : ITextInspector
         }
 
         sb.Append(text, pos, text.Length - pos);
-        return new MaskResult(sb.ToString(), redactions);
+        return new MaskOutcome(sb.ToString(), redactions);
     }
 
     public IStreamMasker CreateStreamMasker(StreamMaskPolicy policy) => new RescanningStreamMasker(this, policy);

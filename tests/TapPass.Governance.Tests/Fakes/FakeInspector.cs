@@ -57,7 +57,7 @@ internal sealed partial class FakeInspector : ITextInspector
         return new InspectionResult { Entities = entities, Classification = classification, Injection = injection, Exfiltration = exfiltration };
     }
 
-    public MaskResult Mask(string text, IReadOnlyList<Finding> findings, string phase)
+    public MaskOutcome Mask(string text, IReadOnlyList<Finding> findings, string phase)
     {
         var sb = new StringBuilder();
         var redactions = new List<RedactionInfo>();
@@ -72,7 +72,7 @@ internal sealed partial class FakeInspector : ITextInspector
         }
 
         sb.Append(text, pos, text.Length - pos);
-        return new MaskResult(sb.ToString(), redactions);
+        return new MaskOutcome(sb.ToString(), redactions);
     }
 
     public IStreamMasker CreateStreamMasker(StreamMaskPolicy policy) => new RescanningStreamMasker(this, policy, lookahead: 64, leftContext: 16);
