@@ -349,8 +349,8 @@ internal sealed class GovernedDelegate
 
             var schema = AIJsonUtilities.CreateFunctionJsonSchema(
                 method,
-                title: null,
-                description: null,
+                title: string.Empty, // empty, not null: null falls back to the method's name and description
+                description: string.Empty,
                 serializerOptions: serializerOptions,
                 inferenceOptions: new AIJsonSchemaCreateOptions
                 {
