@@ -37,7 +37,12 @@ internal static class ToolResults
         try
         {
             using var counter = new CountingStream();
-            JsonSerializer.Serialize(counter, value, serializeAs, options);
+            using (var writer = new Utf8JsonWriter(counter, new JsonWriterOptions { Indented = false, SkipValidation = true, Encoder = options.Encoder }))
+            {
+                // A writer of our own: compact whatever the serialiser options say about indentation.
+                JsonSerializer.Serialize(writer, value, serializeAs, options);
+            }
+
             return counter.Count;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)

@@ -142,6 +142,31 @@ public sealed class GovernedAIFunctionTests
         gateway.GovernRequests.Select(r => r.Header("X-TapPass-Resume-Token")).Should().Equal(null, "rt_tool_abc");
     }
 
+    public sealed record Quote(string Symbol, decimal Price);
+
+    /// <summary>A hand-written function with indented serialiser options that returns an object, not a JsonElement.</summary>
+    private sealed class QuoteFunction : AIFunction
+    {
+        public override string Name => "quote";
+
+        public override JsonSerializerOptions JsonSerializerOptions { get; } = new(JsonSerializerOptions.Web) { WriteIndented = true };
+
+        protected override ValueTask<object?> InvokeCoreAsync(AIFunctionArguments arguments, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<object?>(new Quote((string)arguments["symbol"]!, 12.5m));
+    }
+
+    [Fact]
+    public async Task ResultSize_IsCompactJson_WhateverTheFunctionsIndentation()
+    {
+        var gateway = ToolKit.Gateway();
+        using var agent = ToolKit.Agent(gateway);
+
+        var result = await agent.Govern(new QuoteFunction()).InvokeAsync(new AIFunctionArguments { ["symbol"] = "ACME" });
+
+        result.Should().Be(new Quote("ACME", 12.5m));
+        ((long?)gateway.ExecutionReports.Single().Json["result_size"]).Should().Be("{\"symbol\":\"ACME\",\"price\":12.5}".Length);
+    }
+
     [Fact]
     public async Task FunctionThrows_ReportsTheErrorType_AndRethrows()
     {
