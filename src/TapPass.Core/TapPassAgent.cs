@@ -38,7 +38,7 @@ namespace TapPass;
 /// recorded on <see cref="TapPassSession.Current"/>.
 /// </para>
 /// </remarks>
-public sealed class TapPassAgent : ITapPassAgent
+public sealed partial class TapPassAgent : ITapPassAgent
 {
     private const int MaxResumeTokenLength = 2048;
     private const int MaxTools = 128;
@@ -191,7 +191,12 @@ public sealed class TapPassAgent : ITapPassAgent
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfDisposed();
         var spec = Describe(options);
-        var prepared = Prepare(message, spec, stream: false);
+        return await ChatCoreAsync(Prepare(message, spec, stream: false), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Sends a prepared (non-streamed) call and maps the answer; appends to the history unless the call is stateless.</summary>
+    private async Task<ChatResponse> ChatCoreAsync(PreparedCall prepared, CancellationToken cancellationToken)
+    {
         using var activity = StartActivity(TapPassDiagnostics.ChatActivity, prepared);
         var started = _time.GetTimestamp();
         Log.CallStarting(_logger, ChatOperation, prepared.Request.Model ?? "", prepared.Call.SessionId);
@@ -239,7 +244,7 @@ public sealed class TapPassAgent : ITapPassAgent
         ArgumentNullException.ThrowIfNull(message);
         ThrowIfDisposed();
         var spec = Describe(options);
-        return new ChatStream((complete, token) => StreamCoreAsync(message, spec, complete, token), cancellationToken);
+        return new ChatStream((complete, token) => StreamCoreAsync(() => Prepare(message, spec, stream: true), complete, token), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -275,10 +280,11 @@ public sealed class TapPassAgent : ITapPassAgent
         return ValueTask.CompletedTask;
     }
 
-    private async IAsyncEnumerable<string> StreamCoreAsync(string message, CallSpec spec, Action<ChatResponse> complete, [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>Streams a call prepared when enumeration starts (so the ambient session and the history are read then).</summary>
+    private async IAsyncEnumerable<string> StreamCoreAsync(Func<PreparedCall> prepare, Action<ChatResponse> complete, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ThrowIfDisposed();
-        var prepared = Prepare(message, spec, stream: true);
+        var prepared = prepare();
         using var activity = StartActivity(TapPassDiagnostics.StreamActivity, prepared);
         var started = _time.GetTimestamp();
         Log.CallStarting(_logger, StreamOperation, prepared.Request.Model ?? "", prepared.Call.SessionId);
@@ -436,19 +442,25 @@ public sealed class TapPassAgent : ITapPassAgent
             request.StreamOptions = new StreamOptions { IncludeUsage = true };
         }
 
-        var call = new TapPassCall
-        {
-            ApiKey = _options.ApiKey,
-            Flags = spec.Flags.Count > 0 ? spec.Flags.ToHeaderValue() : null,
-            SessionId = spec.SessionId ?? session?.SessionId,
-            AgentUuid = spec.AgentUuid ?? session?.AgentUuid ?? _options.AgentUuid,
-            TaskId = spec.TaskId ?? session?.TaskId,
-            ResumeToken = spec.ResumeToken,
-            SandboxTier = ProcessSandboxTier.Current,
-            IdempotencyKey = Guid.NewGuid().ToString("D"),
-        };
+        var call = BuildCall(spec.Flags, spec.SessionId, spec.AgentUuid, spec.TaskId, spec.ResumeToken, session);
         return new PreparedCall(request, call, spec.Flags, user, generation);
     }
+
+    /// <summary>
+    /// The headers of one call: the agent's key, <paramref name="flags"/> (already merged over the agent's defaults),
+    /// and ids from explicit values first, then <paramref name="session"/>, then <see cref="TapPassAgentOptions.AgentUuid"/>.
+    /// </summary>
+    private TapPassCall BuildCall(GovernanceFlags flags, string? sessionId, string? agentUuid, string? taskId, string? resumeToken, TapPassSession? session) => new()
+    {
+        ApiKey = _options.ApiKey,
+        Flags = flags.Count > 0 ? flags.ToHeaderValue() : null,
+        SessionId = sessionId ?? session?.SessionId,
+        AgentUuid = agentUuid ?? session?.AgentUuid ?? _options.AgentUuid,
+        TaskId = taskId ?? session?.TaskId,
+        ResumeToken = resumeToken,
+        SandboxTier = ProcessSandboxTier.Current,
+        IdempotencyKey = Guid.NewGuid().ToString("D"),
+    };
 
     private static TapPassCall WithTraceContext(TapPassCall call) =>
         Activity.Current is { IdFormat: ActivityIdFormat.W3C } current
@@ -606,9 +618,9 @@ public sealed class TapPassAgent : ITapPassAgent
     private void AppendHistory(PreparedCall prepared, string assistantContent)
     {
         var max = _options.MaxHistoryMessages;
-        if (max == 0)
+        if (max == 0 || prepared.UserMessage is null)
         {
-            return;
+            return; // no history kept, or a stateless call (the IChatClient view)
         }
 
         lock (_historyLock)
@@ -819,7 +831,8 @@ public sealed class TapPassAgent : ITapPassAgent
         int? MaxTokens,
         List<ToolDefinition>? Tools);
 
-    private sealed record PreparedCall(ChatCompletionRequest Request, TapPassCall Call, GovernanceFlags Flags, ChatCompletionMessage UserMessage, long HistoryGeneration);
+    /// <summary>A call ready to send; <see cref="UserMessage"/> is null for a stateless call, which never touches the history.</summary>
+    private sealed record PreparedCall(ChatCompletionRequest Request, TapPassCall Call, GovernanceFlags Flags, ChatCompletionMessage? UserMessage, long HistoryGeneration);
 
     /// <summary>Collects a stream's deltas, final usage and TapPass metadata into a <see cref="ChatResponse"/>.</summary>
     private sealed class StreamAccumulator

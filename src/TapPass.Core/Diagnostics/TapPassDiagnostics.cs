@@ -9,13 +9,14 @@ internal static class TapPassDiagnostics
     /// <summary>Name of the activity source (and meter) of every TapPass package.</summary>
     public const string SourceName = "TapPass";
 
-    /// <summary>The one activity source of the SDK: a <c>tappass.chat</c> or <c>tappass.stream</c> span per call.</summary>
+    /// <summary>The one activity source of the SDK: a <c>tappass.chat</c>, <c>tappass.stream</c> or <c>tappass.tool</c> span per call.</summary>
     public static readonly ActivitySource ActivitySource = new(
         SourceName,
         typeof(TapPassDiagnostics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion);
 
     public const string ChatActivity = "tappass.chat";
     public const string StreamActivity = "tappass.stream";
+    public const string ToolActivity = "tappass.tool";
 
     public const string SessionIdTag = "tappass.session_id";
     public const string AgentUuidTag = "tappass.agent_uuid";
@@ -24,4 +25,6 @@ internal static class TapPassDiagnostics
     public const string BlockedTag = "tappass.blocked";
     public const string ErrorTypeTag = "tappass.error_type";
     public const string ModelTag = "tappass.model";
+    public const string ToolTag = "tappass.tool";
+    public const string OutcomeTag = "tappass.outcome";
 }

@@ -35,7 +35,12 @@ public sealed class FakeGateway : HttpMessageHandler
     public const string AgentUuid = "6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f";
     public const string ChatPath = "/v1/chat/completions";
 
+    public const string GovernPath = "/v1/govern";
+    public const string ExecutionPath = "/v1/govern/execution";
+
     private readonly ConcurrentQueue<Responder> _script = new();
+    private readonly ConcurrentQueue<Responder> _governScript = new();
+    private readonly ConcurrentQueue<Responder> _executionScript = new();
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
 
     public FakeGateway()
@@ -49,6 +54,15 @@ public sealed class FakeGateway : HttpMessageHandler
     /// <summary>Answers data-plane requests once the script is exhausted.</summary>
     public Responder Default { get; set; }
 
+    /// <summary>
+    /// Answers <c>POST /v1/govern</c> once <see cref="ThenGovern"/>'s script is exhausted; when null, govern requests
+    /// go through the general script and <see cref="Default"/>.
+    /// </summary>
+    public Responder? Govern { get; set; }
+
+    /// <summary>Answers <c>POST /v1/govern/execution</c> once <see cref="ThenExecution"/>'s script is exhausted; when null, as <see cref="Govern"/>.</summary>
+    public Responder? Execution { get; set; }
+
     /// <summary>When true, every request first awaits with the caller's <see cref="SynchronizationContext"/> captured.</summary>
     public bool CaptureContext { get; set; }
 
@@ -57,6 +71,32 @@ public sealed class FakeGateway : HttpMessageHandler
     public IReadOnlyList<RecordedRequest> ChatRequests => Requests.Where(r => r.Path.EndsWith(ChatPath, StringComparison.Ordinal)).ToArray();
 
     public int HealthRequests => Requests.Count(r => r.Path.EndsWith("/health", StringComparison.Ordinal));
+
+    public IReadOnlyList<RecordedRequest> GovernRequests => Requests.Where(r => r.Path == GovernPath).ToArray();
+
+    public IReadOnlyList<RecordedRequest> ExecutionReports => Requests.Where(r => r.Path == ExecutionPath).ToArray();
+
+    /// <summary>Queues responders for the next <c>POST /v1/govern</c> requests.</summary>
+    public FakeGateway ThenGovern(params Responder[] responders)
+    {
+        foreach (var r in responders)
+        {
+            _governScript.Enqueue(r);
+        }
+
+        return this;
+    }
+
+    /// <summary>Queues responders for the next <c>POST /v1/govern/execution</c> requests.</summary>
+    public FakeGateway ThenExecution(params Responder[] responders)
+    {
+        foreach (var r in responders)
+        {
+            _executionScript.Enqueue(r);
+        }
+
+        return this;
+    }
 
     /// <summary>Queues responders for the next data-plane requests.</summary>
     public FakeGateway Then(params Responder[] responders)
@@ -96,11 +136,15 @@ public sealed class FakeGateway : HttpMessageHandler
 
         var recorded = new RecordedRequest(request.Method, request.RequestUri!.AbsolutePath, headers, body);
         _requests.Enqueue(recorded);
-        var responder = recorded.Path.EndsWith("/health", StringComparison.Ordinal)
-            ? Health
+        var responder = recorded.Path.EndsWith("/health", StringComparison.Ordinal) ? Health
+            : recorded.Path == GovernPath && Route(_governScript, Govern) is { } govern ? govern
+            : recorded.Path == ExecutionPath && Route(_executionScript, Execution) is { } execution ? execution
             : _script.TryDequeue(out var scripted) ? scripted : Default;
         return await responder(recorded, cancellationToken);
     }
+
+    private static Responder? Route(ConcurrentQueue<Responder> script, Responder? fallback) =>
+        script.TryDequeue(out var scripted) ? scripted : fallback;
 }
 
 /// <summary>Responders speaking PROTOCOL.md.</summary>
@@ -177,6 +221,61 @@ public static class Responses
 
         return Task.FromResult(message);
     };
+
+    /// <summary>
+    /// A 200 <c>/v1/govern</c> decision with the protocol's fields: <c>allow</c> and <c>modify</c> carry a capability
+    /// token, <c>block</c> a rule and reason, <c>needs_approval</c> an approval; every decision the correlation ids.
+    /// </summary>
+    public static Responder Decision(string outcome, Action<JsonObject>? extra = null) => (request, _) =>
+    {
+        var o = new JsonObject
+        {
+            ["outcome"] = outcome,
+            ["pipeline_uuid"] = "pl_tool" + Interlocked.Increment(ref s_pipeline).ToString("D6", System.Globalization.CultureInfo.InvariantCulture),
+            ["decided_at"] = "2025-06-01T12:00:00+00:00",
+            ["classification"] = "INTERNAL",
+            ["session_id"] = request.Header("X-TapPass-Session-Id") ?? "ses_tool1",
+            ["task_id"] = request.Header("X-TapPass-Task-Id") ?? "tsk_tool1",
+            ["agent_uuid"] = request.Header("X-TapPass-Agent-Uuid") ?? FakeGateway.AgentUuid,
+            ["audit_url"] = FakeGateway.Url + "/audit/sessions/ses_tool1",
+        };
+        switch (outcome)
+        {
+            case "allow":
+                o["capability_token"] = "eyJhbGciOiJFUzI1NiJ9.cap.sig";
+                break;
+            case "modify":
+                o["capability_token"] = "eyJhbGciOiJFUzI1NiJ9.cap.sig";
+                o["blocked_by"] = "email_rules";
+                o["reason"] = "email=mirror: recipient replaced";
+                break;
+            case "block":
+                o["blocked_by"] = "tool_permissions";
+                o["reason"] = "tools=denylist:send_email";
+                o["classification"] = "CONFIDENTIAL";
+                break;
+            case "needs_approval":
+                o["blocked_by"] = "require_approval";
+                o["reason"] = "delete_* tools need approval";
+                o["approval"] = new JsonObject
+                {
+                    ["approval_id"] = "apr_tool1",
+                    ["approval_url"] = FakeGateway.Url + "/approvals/apr_tool1",
+                    ["resume_token"] = "rt_tool_abc",
+                    ["expires_at"] = "2025-06-01T13:00:00+00:00",
+                    ["status"] = "pending",
+                    ["rule"] = "require_approval",
+                };
+                break;
+        }
+
+        extra?.Invoke(o);
+        return Task.FromResult(JsonMessage(200, o.ToJsonString()));
+    };
+
+    /// <summary>A 200 <c>/v1/govern/execution</c> answer.</summary>
+    public static Responder ExecutionRecorded() => (_, _) =>
+        Task.FromResult(JsonMessage(200, "{\"recorded\":true,\"event_id\":\"ae_" + Interlocked.Increment(ref s_pipeline).ToString(System.Globalization.CultureInfo.InvariantCulture) + "\"}"));
 
     public static Responder Text(int status, string mediaType, string body) => (_, _) =>
         Task.FromResult(new HttpResponseMessage((HttpStatusCode)status) { Content = new StringContent(body, Encoding.UTF8, mediaType) });
