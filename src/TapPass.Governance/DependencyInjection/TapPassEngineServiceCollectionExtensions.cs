@@ -100,7 +100,8 @@ public static class TapPassEngineServiceCollectionExtensions
         services.TryAddSingleton(sp => new ProviderRouter(sp.GetServices<IModelProvider>(), sp.GetRequiredService<EngineSettings>().DefaultProvider));
         services.TryAddSingleton(sp => new GovernanceEngine(
             sp.GetRequiredService<EngineSettings>(),
-            sp.GetRequiredService<ITextInspector>(),
+            sp.GetService<ITextInspector>() ?? throw new InvalidOperationException(
+                "The TapPass engine needs the detection layer (ITextInspector), which AddTapPassEngine registers; it was removed from the service collection."),
             sp.GetRequiredService<ProviderRouter>(),
             sp.GetRequiredService<IAuditLog>(),
             sp.GetRequiredService<EngineStores>(),

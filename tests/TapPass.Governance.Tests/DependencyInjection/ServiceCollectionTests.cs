@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -106,13 +107,23 @@ public sealed class ServiceCollectionTests
     }
 
     [Fact]
-    public void AddTapPassEngine_WithoutInspector_ExplainsWhatIsMissing()
+    public void AddTapPassEngine_RegistersTheRealDetectionLayer()
     {
         var services = new ServiceCollection();
         services.AddTapPassEngine();
         using var sp = services.BuildServiceProvider();
+        sp.GetRequiredService<ITextInspector>().Should().BeOfType<ScannerTextInspector>();
+    }
+
+    [Fact]
+    public void AddTapPassEngine_InspectorRemoved_ExplainsWhatIsMissing()
+    {
+        var services = new ServiceCollection();
+        services.AddTapPassEngine();
+        services.RemoveAll<ITextInspector>();
+        using var sp = services.BuildServiceProvider();
         var act = () => sp.GetRequiredService<GovernanceEngine>();
-        act.Should().Throw<InvalidOperationException>().WithMessage("*text inspector*");
+        act.Should().Throw<InvalidOperationException>().WithMessage("*detection layer*");
     }
 
     [Fact]
