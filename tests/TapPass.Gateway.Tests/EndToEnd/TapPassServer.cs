@@ -115,7 +115,6 @@ public sealed class TapPassServer : WebApplicationFactory<Program>
         }
 
         builder.ConfigureLogging(logging => logging.ClearProviders());
-        builder.ConfigureTestServices(TestDetection.Register);
     }
 
     protected override void Dispose(bool disposing)

@@ -146,7 +146,7 @@ public sealed class ServerCompositionTests
         var directory = Directory.CreateTempSubdirectory("tappass-start-");
         try
         {
-            await using var app = Build(directory.FullName, TestDetection.Register, new Dictionary<string, string?>
+            await using var app = Build(directory.FullName, static _ => { }, new Dictionary<string, string?>
             {
                 ["TapPass:Gateway:Keys:0:Key"] = "tp_not-a-real-key",
                 ["TapPass:Gateway:Keys:0:AgentId"] = "bot",
@@ -170,7 +170,7 @@ public sealed class ServerCompositionTests
         {
             var blocker = Path.Combine(directory.FullName, "not-a-directory");
             await File.WriteAllTextAsync(blocker, "x");
-            await using var app = Build(directory.FullName, TestDetection.Register, new Dictionary<string, string?>
+            await using var app = Build(directory.FullName, static _ => { }, new Dictionary<string, string?>
             {
                 ["TapPass:Audit:Path"] = Path.Combine(blocker, "audit.db"),
             });
