@@ -35,9 +35,8 @@ internal sealed class DataClassifierOptions
     public IList<string> ConfidentialMarkers { get; } =
     [
         "confidential", "vertrouwelijk", "vertraulich", "confidentiel", "confidentielle", "salary", "salaries",
-        "payroll", "payslip", "bank account", "account number", "routing number", "sort code", "wire transfer",
-        "credit card", "card number", "revenue", "balance sheet", "profit and loss", "tax return", "pricing sheet",
-        "loonstrook", "salaris", "bankrekening", "gehalt", "bankkonto", "salaire", "compte bancaire",
+        "salaris", "payroll", "bank account", "account number", "routing number", "card number", "credit card",
+        "wire transfer", "revenue", "balance sheet", "pricing sheet", "profit and loss", "tax return",
     ];
 
     /// <summary>Labels that make a text INTERNAL. Default: "internal only", "do not distribute"… in EN/NL/DE/FR.</summary>
@@ -66,14 +65,24 @@ internal sealed class DataClassifier
 {
     private const int MaxMarkerLength = 64;
     private const int MaxMarkers = 256;
+    private const int GroupSize = 8;
+    private const int MinAnchor = 5;
+    private const int MaxAnchor = 8;
+    private const int MaxHostLength = 253;
 
-    private readonly PhraseIndex _markers;
-    private readonly SearchValues<string>? _domains;
-    private readonly string[] _domainNames;
+    // Anchors are searched in groups of at most eight: the vectorised multi-string search is several
+    // times faster for up to eight values than for more (which it buckets).
+    private readonly (SearchValues<string> Values, Anchor[] Anchors)[] _groups;
 
     public DataClassifier(DataClassifierOptions? options = null)
     {
         options ??= new DataClassifierOptions();
+        if (options.InternalMarkers.Count + options.ConfidentialMarkers.Count + options.RestrictedMarkers.Count > MaxMarkers
+            || options.InternalDomains.Count > MaxMarkers)
+        {
+            throw new ArgumentException($"At most {MaxMarkers} classification markers and {MaxMarkers} internal domains are supported.", nameof(options));
+        }
+
         var levels = new Dictionary<string, DataClassification>(StringComparer.OrdinalIgnoreCase);
         void Add(IEnumerable<string> words, DataClassification level)
         {
@@ -92,34 +101,29 @@ internal sealed class DataClassifier
             }
         }
 
-        if (options.InternalMarkers.Count + options.ConfidentialMarkers.Count + options.RestrictedMarkers.Count > MaxMarkers
-            || options.InternalDomains.Count > MaxMarkers)
-        {
-            throw new ArgumentException($"At most {MaxMarkers} classification markers and {MaxMarkers} internal domains are supported.", nameof(options));
-        }
-
         Add(options.InternalMarkers, DataClassification.Internal);
         Add(options.ConfidentialMarkers, DataClassification.Confidential);
         Add(options.RestrictedMarkers, DataClassification.Restricted);
-        _markers = new PhraseIndex(levels);
 
-        var domains = new List<string>();
-        var names = new List<string>();
+        var anchors = BuildPhraseAnchors(levels);
+        var domains = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (string d in options.InternalDomains)
         {
             string t = d.Trim().TrimStart('.');
-            if (t.Length is 0 or > 253)
+            if (t.Length is 0 or > MaxHostLength)
             {
-                throw new ArgumentException("Internal domains must be 1..253 characters.", nameof(options));
+                throw new ArgumentException($"Internal domains must be 1..{MaxHostLength} characters.", nameof(options));
             }
 
-            names.Add(t);
-            domains.Add("." + t);
+            if (domains.Add(t))
+            {
+                anchors.Add(new Anchor("." + t.ToLowerInvariant(), [], t));
+            }
         }
 
-        _domainNames = [.. names];
-
-        _domains = domains.Count > 0 ? SearchValues.Create([.. domains], StringComparison.OrdinalIgnoreCase) : null;
+        _groups = anchors.Chunk(GroupSize)
+            .Select(g => (SearchValues.Create(g.Select(a => a.Text).Distinct(StringComparer.OrdinalIgnoreCase).ToArray(), StringComparison.OrdinalIgnoreCase), g))
+            .ToArray();
     }
 
     /// <summary>Classifies <paramref name="text"/> (a detection view) given the findings in it.</summary>
@@ -141,13 +145,7 @@ internal sealed class DataClassifier
             }
         }
 
-        level = Max(level, MarkerLevel(text));
-        if (level < DataClassification.Internal && HasInternalDomain(text))
-        {
-            level = DataClassification.Internal;
-        }
-
-        return level;
+        return MarkerLevel(text, level);
     }
 
     /// <summary>The level a finding of <paramref name="type"/> implies.</summary>
@@ -158,212 +156,171 @@ internal sealed class DataClassifier
         _ => DataClassification.Confidential, // EMAIL, PHONE_NUMBER, IP_ADDRESS and any other personal data
     };
 
-    private DataClassification MarkerLevel(string text) => _markers.HighestLevel(text);
-
-    private bool HasInternalDomain(string text)
+    /// <summary>Raises <paramref name="level"/> by the marker phrases and internal host names in <paramref name="text"/>.</summary>
+    private DataClassification MarkerLevel(ReadOnlySpan<char> text, DataClassification level)
     {
-        if (_domains is null)
+        foreach (var (values, anchors) in _groups)
         {
-            return false;
-        }
-
-        ReadOnlySpan<char> span = text;
-        int offset = 0;
-        while (offset < span.Length)
-        {
-            int i = span[offset..].IndexOfAny(_domains);
-            if (i < 0)
+            int offset = 0;
+            while (offset < text.Length)
             {
-                return false;
-            }
-
-            int at = offset + i;
-            // A host label must come right before, and the suffix must end the host name.
-            if (at > 0 && (char.IsAsciiLetterOrDigit(span[at - 1]) || span[at - 1] == '-'))
-            {
-                ReadOnlySpan<char> rest = span.Slice(at + 1, Math.Min(span.Length - at - 1, 254));
-                int end = rest.IndexOfAnyExcept(HostChars);
-                ReadOnlySpan<char> host = end < 0 ? rest : rest[..end];
-                host = host.TrimEnd('.');
-                foreach (string d in _domainNames)
+                int i = text[offset..].IndexOfAny(values);
+                if (i < 0)
                 {
-                    if (host.Equals(d, StringComparison.OrdinalIgnoreCase))
+                    break;
+                }
+
+                int at = offset + i;
+                offset = at + 1;
+                foreach (Anchor anchor in anchors)
+                {
+                    if (text[at..].StartsWith(anchor.Text, StringComparison.OrdinalIgnoreCase))
                     {
-                        return true;
+                        level = Max(level, anchor.Domain is null ? PhraseLevel(text, at, anchor, level) : DomainLevel(text, at, anchor.Domain));
                     }
                 }
-            }
 
-            offset = at + 1;
+                if (level == DataClassification.Restricted)
+                {
+                    return level;
+                }
+            }
         }
 
-        return false;
+        return level;
+    }
+
+    private static DataClassification PhraseLevel(ReadOnlySpan<char> text, int at, Anchor anchor, DataClassification current)
+    {
+        var level = current;
+        foreach (var (phrase, anchorOffset, phraseLevel) in anchor.Phrases)
+        {
+            int start = at - anchorOffset;
+            if (phraseLevel > level && start >= 0 && start + phrase.Length <= text.Length
+                && text.Slice(start, phrase.Length).Equals(phrase, StringComparison.OrdinalIgnoreCase)
+                && (start == 0 || !char.IsLetterOrDigit(text[start - 1]))
+                && (start + phrase.Length == text.Length || !char.IsLetterOrDigit(text[start + phrase.Length])))
+            {
+                level = phraseLevel;
+            }
+        }
+
+        return level;
+    }
+
+    // ".lan" at `at` marks an internal host when a host label comes right before it and the suffix ends the host name.
+    private static DataClassification DomainLevel(ReadOnlySpan<char> text, int at, string domain)
+    {
+        if (at == 0 || !(char.IsAsciiLetterOrDigit(text[at - 1]) || text[at - 1] == '-'))
+        {
+            return DataClassification.Public;
+        }
+
+        ReadOnlySpan<char> rest = text.Slice(at + 1, Math.Min(text.Length - at - 1, MaxHostLength + 1));
+        int end = rest.IndexOfAnyExcept(HostChars);
+        ReadOnlySpan<char> host = (end < 0 ? rest : rest[..end]).TrimEnd('.');
+        return host.Equals(domain, StringComparison.OrdinalIgnoreCase) ? DataClassification.Internal : DataClassification.Public;
     }
 
     private static readonly SearchValues<char> HostChars =
         SearchValues.Create("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.");
 
+    private static DataClassification Max(DataClassification a, DataClassification b) => a > b ? a : b;
+
+    /// <summary>A searched string: an anchor shared by marker phrases, or <c>"." + domain</c>.</summary>
+    private sealed record Anchor(string Text, (string Phrase, int Offset, DataClassification Level)[] Phrases, string? Domain = null);
+
     /// <summary>
-    /// Finds whole-word, case-insensitive phrases quickly. Phrases are reached through a few shared anchors
-    /// (substrings chosen greedily to cover as many phrases as possible, preferring rare letters), searched
-    /// in groups of at most eight with vectorised multi-string search (larger sets fall back to a much
-    /// slower bucketised search); every stop is then verified against the phrases the anchor covers.
+    /// Reaches the phrases through few shared anchors: substrings (5–8 chars, or a whole shorter phrase)
+    /// chosen greedily to cover as many phrases as possible, ties broken towards rare leading letters so the
+    /// vectorised search rarely stops on ordinary text. Every stop is verified against the covered phrases.
     /// </summary>
-    private sealed class PhraseIndex
+    private static List<Anchor> BuildPhraseAnchors(Dictionary<string, DataClassification> phrases)
     {
-        private const int GroupSize = 8;
-        private const int MinAnchor = 5;
-        private const int MaxAnchor = 8;
-
-        private readonly (SearchValues<string> Values, Anchor[] Anchors)[] _groups;
-
-        public PhraseIndex(Dictionary<string, DataClassification> phrases)
+        var remaining = phrases.Select(p => (Phrase: p.Key.ToLowerInvariant(), Level: p.Value)).ToList();
+        var anchors = new List<Anchor>();
+        while (remaining.Count > 0)
         {
-            var remaining = phrases.Select(p => (Phrase: p.Key.ToLowerInvariant(), Level: p.Value)).ToList();
-            var anchors = new List<Anchor>();
-            while (remaining.Count > 0)
+            string best = PickAnchor(remaining.Select(r => r.Phrase).ToList());
+            var covered = new List<(string Phrase, int Offset, DataClassification Level)>();
+            remaining.RemoveAll(r =>
             {
-                string best = PickAnchor(remaining.Select(r => r.Phrase).ToList());
-                var covered = new List<(string Phrase, int Offset, DataClassification Level)>();
-                remaining.RemoveAll(r =>
+                int at = r.Phrase.IndexOf(best, StringComparison.Ordinal);
+                if (at < 0)
                 {
-                    int at = r.Phrase.IndexOf(best, StringComparison.Ordinal);
-                    if (at < 0)
-                    {
-                        return false;
-                    }
-
-                    for (; at >= 0; at = r.Phrase.IndexOf(best, at + 1, StringComparison.Ordinal))
-                    {
-                        covered.Add((r.Phrase, at, r.Level));
-                    }
-
-                    return true;
-                });
-                anchors.Add(new Anchor(best, [.. covered]));
-            }
-
-            _groups = anchors.Chunk(GroupSize)
-                .Select(g => (SearchValues.Create(g.Select(a => a.Text).ToArray(), StringComparison.OrdinalIgnoreCase), g))
-                .ToArray();
-        }
-
-        private sealed record Anchor(string Text, (string Phrase, int Offset, DataClassification Level)[] Phrases);
-
-        // The substring (5-8 chars, or a whole shorter phrase) contained in most phrases; ties: rarest start.
-        private static string PickAnchor(List<string> phrases)
-        {
-            string? best = null;
-            int bestCover = 0;
-            double bestCost = double.MaxValue;
-            var seen = new HashSet<string>(StringComparer.Ordinal);
-            foreach (string phrase in phrases)
-            {
-                int minLen = Math.Min(MinAnchor, phrase.Length);
-                for (int start = 0; start + minLen <= phrase.Length; start++)
-                {
-                    for (int len = minLen; len <= MaxAnchor && start + len <= phrase.Length; len++)
-                    {
-                        string candidate = phrase.Substring(start, len);
-                        if (!seen.Add(candidate))
-                        {
-                            continue;
-                        }
-
-                        int cover = phrases.Count(p => p.Contains(candidate, StringComparison.Ordinal));
-                        double cost = Cost(candidate) - (len * 0.01);
-                        if (cover > bestCover || (cover == bestCover && cost < bestCost))
-                        {
-                            best = candidate;
-                            bestCover = cover;
-                            bestCost = cost;
-                        }
-                    }
+                    return false;
                 }
-            }
 
-            return best!;
-        }
-
-        private static double Cost(string anchor)
-        {
-            if (anchor.Length < 3)
-            {
-                return 100;
-            }
-
-            return Frequency(anchor[0]) + Frequency(anchor[1]) + Frequency(anchor[2]) + (CommonTrigrams.Contains(anchor[..3]) ? 30 : 0);
-        }
-
-        public DataClassification HighestLevel(ReadOnlySpan<char> text)
-        {
-            var level = DataClassification.Public;
-            foreach (var (values, anchors) in _groups)
-            {
-                int offset = 0;
-                while (offset < text.Length)
+                for (; at >= 0; at = r.Phrase.IndexOf(best, at + 1, StringComparison.Ordinal))
                 {
-                    int i = text[offset..].IndexOfAny(values);
-                    if (i < 0)
-                    {
-                        break;
-                    }
-
-                    int at = offset + i;
-                    offset = at + 1;
-                    foreach (Anchor anchor in anchors)
-                    {
-                        if (!text[at..].StartsWith(anchor.Text, StringComparison.OrdinalIgnoreCase))
-                        {
-                            continue;
-                        }
-
-                        foreach (var (phrase, anchorOffset, phraseLevel) in anchor.Phrases)
-                        {
-                            int start = at - anchorOffset;
-                            if (phraseLevel > level && start >= 0 && start + phrase.Length <= text.Length
-                                && text.Slice(start, phrase.Length).Equals(phrase, StringComparison.OrdinalIgnoreCase)
-                                && (start == 0 || !char.IsLetterOrDigit(text[start - 1]))
-                                && (start + phrase.Length == text.Length || !char.IsLetterOrDigit(text[start + phrase.Length])))
-                            {
-                                level = phraseLevel;
-                            }
-                        }
-                    }
-
-                    if (level == DataClassification.Restricted)
-                    {
-                        return level;
-                    }
+                    covered.Add((r.Phrase, at, r.Level));
                 }
-            }
 
-            return level;
+                return true;
+            });
+            anchors.Add(new Anchor(best, [.. covered]));
         }
 
-        // Frequent trigrams of English, Dutch, German and French running text: poor anchors.
-        private static readonly HashSet<string> CommonTrigrams = new(StringComparer.Ordinal)
-        {
-            "the", "and", "ing", "ion", "tio", "ent", "ati", "for", "her", "ter", "hat", "tha", "ere", "ate", "his",
-            "con", "res", "ver", "all", "ons", "nce", "men", "ith", "ted", "ers", "pro", "thi", "wit", "are", "ess",
-            "not", "ive", "was", "ect", "rea", "com", "eve", "per", "int", "est", "sta", "cti", "ica", "ist", "ear",
-            "ain", "one", "our", "iti", "rat", "nte", "tin", "ine", "der", "ome", "man", "pre", "rom", "tra", "whi",
-            "ave", "str", "act", "ill", "ure", "ide", "ove", "cal", "ble", "out", "sti", "tic", "oun", "enc", "ore",
-            "ant", "ity", "fro", "art", "tur", "par", "red", "oth", "eri", "hic", "ies", "ste", "ght", "ich", "igh",
-            "und", "you", "ort", "era", "wer", "nti", "oul", "nde", "ind", "tho", "hou", "nal", "but", "hen", "ary",
-            "nly", "ook", "ung", "een", "van", "het", "sch", "ein", "die", "cht", "les", "des", "que", "ent", "ous",
-            "ese", "lle", "ell", "ord", "rev", "ran", "ran", "ome", "use", "ser", "ose", "ise", "ame", "ake",
-        };
-
-        // Approximate relative frequency of a character in running text (letters: English, %).
-        private static double Frequency(char c) => c switch
-        {
-            ' ' => 18, 'e' => 12.7, 't' => 9.1, 'a' => 8.2, 'o' => 7.5, 'i' => 7.0, 'n' => 6.7, 's' => 6.3, 'h' => 6.1,
-            'r' => 6.0, 'd' => 4.3, 'l' => 4.0, 'c' => 2.8, 'u' => 2.8, 'm' => 2.4, 'w' => 2.4, 'f' => 2.2, 'g' => 2.0,
-            'y' => 2.0, 'p' => 1.9, 'b' => 1.5, 'v' => 1.0, 'k' => 0.8, 'j' => 0.15, 'x' => 0.15, 'q' => 0.1, 'z' => 0.07,
-            _ => 1.0,
-        };
+        return anchors;
     }
 
-    private static DataClassification Max(DataClassification a, DataClassification b) => a > b ? a : b;
+    private static string PickAnchor(List<string> phrases)
+    {
+        string? best = null;
+        int bestCover = 0;
+        double bestCost = double.MaxValue;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (string phrase in phrases)
+        {
+            int minLen = Math.Min(MinAnchor, phrase.Length);
+            for (int start = 0; start + minLen <= phrase.Length; start++)
+            {
+                for (int len = minLen; len <= MaxAnchor && start + len <= phrase.Length; len++)
+                {
+                    string candidate = phrase.Substring(start, len);
+                    if (!seen.Add(candidate))
+                    {
+                        continue;
+                    }
+
+                    int cover = phrases.Count(p => p.Contains(candidate, StringComparison.Ordinal));
+                    double cost = Cost(candidate) - (len * 0.01);
+                    if (cover > bestCover || (cover == bestCover && cost < bestCost))
+                    {
+                        best = candidate;
+                        bestCover = cover;
+                        bestCost = cost;
+                    }
+                }
+            }
+        }
+
+        return best!;
+    }
+
+    private static double Cost(string anchor) =>
+        Frequency(anchor[0]) + Frequency(anchor[1]) + Frequency(anchor[2]) + (CommonTrigrams.Contains(anchor[..3]) ? 30 : 0);
+
+    // Frequent trigrams of English, Dutch, German and French running text: poor anchors.
+    private static readonly HashSet<string> CommonTrigrams = new(StringComparer.Ordinal)
+    {
+        "the", "and", "ing", "ion", "tio", "ent", "ati", "for", "her", "ter", "hat", "tha", "ere", "ate", "his",
+        "con", "res", "ver", "all", "ons", "nce", "men", "ith", "ted", "ers", "pro", "thi", "wit", "are", "ess",
+        "not", "ive", "was", "ect", "rea", "com", "eve", "per", "int", "est", "sta", "cti", "ica", "ist", "ear",
+        "ain", "one", "our", "iti", "rat", "nte", "tin", "ine", "der", "ome", "man", "pre", "rom", "tra", "whi",
+        "ave", "str", "act", "ill", "ure", "ide", "ove", "cal", "ble", "out", "sti", "tic", "oun", "enc", "ore",
+        "ant", "ity", "fro", "art", "tur", "par", "red", "oth", "eri", "hic", "ies", "ste", "ght", "ich", "igh",
+        "und", "you", "ort", "era", "wer", "nti", "oul", "nde", "ind", "tho", "hou", "nal", "but", "hen", "ary",
+        "nly", "ook", "ung", "een", "van", "het", "sch", "ein", "die", "cht", "les", "des", "que", "ous", "ese",
+        "lle", "ell", "ord", "rev", "ran", "use", "ser", "ose", "ise", "ame", "ake",
+    };
+
+    // Approximate relative frequency of a character in running text (letters: English, %).
+    private static double Frequency(char c) => c switch
+    {
+        ' ' => 18, 'e' => 12.7, 't' => 9.1, 'a' => 8.2, 'o' => 7.5, 'i' => 7.0, 'n' => 6.7, 's' => 6.3, 'h' => 6.1,
+        'r' => 6.0, 'd' => 4.3, 'l' => 4.0, 'c' => 2.8, 'u' => 2.8, 'm' => 2.4, 'w' => 2.4, 'f' => 2.2, 'g' => 2.0,
+        'y' => 2.0, 'p' => 1.9, 'b' => 1.5, 'v' => 1.0, 'k' => 0.8, 'j' => 0.15, 'x' => 0.15, 'q' => 0.1, 'z' => 0.07,
+        _ => 1.0,
+    };
 }

@@ -138,6 +138,11 @@ internal sealed class StreamingMasker
                 continue;
             }
 
+            if (!final && _pending.Length <= MaxHoldBack && !ContainsWhiteSpace(_pending))
+            {
+                break; // one growing word: all of it is held, nothing to scan yet
+            }
+
             string s = _context + _pending.ToString();
             int ctx = _context.Length;
             _candidates.Clear();
@@ -208,6 +213,22 @@ internal sealed class StreamingMasker
         }
 
         return new StreamingOutput(output.ToString(), false);
+    }
+
+    private static bool ContainsWhiteSpace(StringBuilder sb)
+    {
+        foreach (ReadOnlyMemory<char> chunk in sb.GetChunks())
+        {
+            foreach (char c in chunk.Span)
+            {
+                if (char.IsWhiteSpace(c))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     /// <summary>Releases s[ctx..h), masked; returns true when a blocking entity stopped the stream.</summary>

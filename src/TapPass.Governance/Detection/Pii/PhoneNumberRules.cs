@@ -37,7 +37,7 @@ internal static class PhoneNumberRules
             "expires", "date", "datum", "time", "zeit", "patent", "policy", "claim", "license", "licence", "voucher",
             "coupon", "transaction", "txn", "receipt", "pin", "zip", "postcode", "plz", "iban", "bic", "swift", "vat",
             "btw", "tva", "siret", "kvk", "amount", "total", "price", "prijs", "prix", "preis", "betrag", "bedrag",
-            "eur", "usd", "gbp", "ssn", "page", "membership",
+            "eur", "usd", "gbp", "ssn", "page", "membership", "count", "qty", "quantity",
         ]);
 
     /// <summary>Returns the score of an accepted candidate, or 0 when it is not a phone number.</summary>

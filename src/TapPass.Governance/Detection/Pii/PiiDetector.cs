@@ -75,11 +75,6 @@ internal sealed partial class PiiDetector : IEntityDetector
             int run = end - start;
             char next = end < n ? text[end] : '\0';
             bool nextDigitAfterSep = end + 1 < n && char.IsAsciiDigit(text[end + 1]);
-            if (start > 0 && char.IsAsciiDigit(text[start - 1]))
-            {
-                continue; // unreachable: runs are maximal
-            }
-
             // IBAN: two capitals right before the run ("BE71…").
             if (start >= 2 && start - 2 >= ibanEnd && run >= 2 && char.IsAsciiLetterUpper(text[start - 1]) && char.IsAsciiLetterUpper(text[start - 2])
                 && (start < 3 || !char.IsAsciiLetterOrDigit(text[start - 3])))
