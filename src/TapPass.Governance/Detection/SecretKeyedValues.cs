@@ -679,6 +679,20 @@ internal static class SecretKeyedValues
                 continue;
             }
 
+            // "URL=postgresql://… # prod Server=…": several '=' in prose; the first pair is the word before the last one.
+            var lastEq = seg.LastIndexOf('=');
+            if (lastEq > segEq)
+            {
+                var before = seg[..lastEq].TrimEnd();
+                var begin = LastKeyBegin(before);
+                if (begin > 0 && IsPairKey(before[begin..]))
+                {
+                    start = segStart + begin;
+                    pairs++;
+                    break;
+                }
+            }
+
             // "ConnectionStrings__Default=Server=…": the real first key is inside the value.
             var inner = seg[(segEq + 1)..];
             var innerEq = inner.IndexOf('=');
@@ -690,18 +704,7 @@ internal static class SecretKeyedValues
             }
 
             // The first pair may follow prose ("connects with Server=…"): keep the last word(s) of the key.
-            var lastWord = segKey.LastIndexOf(' ');
-            var keyBegin = lastWord + 1;
-            while (lastWord > 0)
-            {
-                var prevEnd = lastWord;
-                var prevStart = segKey[..prevEnd].LastIndexOf(' ') + 1;
-                var prevWord = segKey[prevStart..prevEnd];
-                if (!IsTwoWordPrefix(prevWord)) break;
-                keyBegin = prevStart;
-                lastWord = prevStart - 1;
-            }
-
+            var keyBegin = LastKeyBegin(segKey);
             var firstKey = segKey[keyBegin..];
             if (!IsPairKey(firstKey)) break;
             start = segStart + keyBegin;
@@ -712,6 +715,26 @@ internal static class SecretKeyedValues
         if (pairs < 2) return false;
         candidate = new SecretCandidate(start, end - start, "connection_string", ConnectionStringPriority, 0.95);
         return true;
+    }
+
+    /// <summary>
+    /// Start of the key that ends <paramref name="keyRegion"/>: its last word, extended over two-word key prefixes
+    /// (<c>Data Source</c>, <c>User Id</c>, <c>Initial Catalog</c>). 0 when the region is one word.
+    /// </summary>
+    private static int LastKeyBegin(ReadOnlySpan<char> keyRegion)
+    {
+        var lastWord = keyRegion.LastIndexOf(' ');
+        var keyBegin = lastWord + 1;
+        while (lastWord > 0)
+        {
+            var prevEnd = lastWord;
+            var prevStart = keyRegion[..prevEnd].LastIndexOfAny(' ', '=') + 1;
+            if (!IsTwoWordPrefix(keyRegion[prevStart..prevEnd])) break;
+            keyBegin = prevStart;
+            lastWord = prevStart - 1;
+        }
+
+        return keyBegin;
     }
 
     private static bool LooksLikeConfigKey(ReadOnlySpan<char> k) =>

@@ -379,7 +379,7 @@ internal sealed class StreamingMasker
         }
 
         int begin = s.AsSpan(floor).LastIndexOf("-----BEGIN", StringComparison.Ordinal);
-        if (begin >= 0 && s.AsSpan(floor + begin).IndexOf("-----END", StringComparison.Ordinal) < 0)
+        if (begin >= 0 && !HasClosedPemEnd(s.AsSpan(floor + begin)))
         {
             h = Math.Min(h, floor + begin);
         }
@@ -485,7 +485,17 @@ internal sealed class StreamingMasker
             return -1;
         }
 
-        return span[begin..].IndexOf("-----END", StringComparison.Ordinal) < 0 ? from + begin : -1;
+        return HasClosedPemEnd(span[begin..]) ? -1 : from + begin;
+    }
+
+    /// <summary>
+    /// True when <paramref name="s"/> holds a complete <c>-----END … -----</c> marker. A marker cut by a chunk boundary
+    /// (<c>-----END RSA PRI</c>) does not end the block yet: releasing it then would mask the block twice.
+    /// </summary>
+    private static bool HasClosedPemEnd(ReadOnlySpan<char> s)
+    {
+        int end = s.IndexOf("-----END", StringComparison.Ordinal);
+        return end >= 0 && s[(end + 8)..].IndexOf("-----", StringComparison.Ordinal) >= 0;
     }
 
     /// <summary>Index just after the <c>-----END … -----</c> marker in <paramref name="s"/>, or -1.</summary>

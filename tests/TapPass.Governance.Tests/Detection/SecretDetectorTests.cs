@@ -34,6 +34,13 @@ public sealed class SecretDetectorTests
     }
 
     [Fact]
+    public void Detect_UriThenKeyValueConnectionStringOnOneLine_AreTwoSecretsNotOne() =>
+        ShouldFindExactly(
+            "DATABASE_URL=postgresql://app:S3cr3t-Pa55@db.internal:5432/orders?sslmode=require # prod Server=db1.lan;Database=app;User Id=svc;Password=Hunter2!xyz; then",
+            "postgresql://app:S3cr3t-Pa55@db.internal:5432/orders?sslmode=require",
+            "Server=db1.lan;Database=app;User Id=svc;Password=Hunter2!xyz;");
+
+    [Fact]
     public void Step_IsDetectSecrets() => Detector.Step.Should().Be("detect_secrets");
 
     [Fact]
