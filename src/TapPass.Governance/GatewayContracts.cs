@@ -44,7 +44,7 @@ internal interface IGatewayAdmin
 /// <param name="Org">Organisation.</param>
 /// <param name="AgentId">Agent slug.</param>
 /// <param name="AgentUuid">Agent uuid.</param>
-/// <param name="IsAdmin">Admin (or auditor) key: may read every agent's audit events.</param>
+/// <param name="IsAdmin">Admin (or auditor) key: may read every agent's audit events of its own org.</param>
 internal sealed record GatewayCaller(string Org, string AgentId, string AgentUuid, bool IsAdmin);
 
 /// <summary>A validated break-glass declaration (PROTOCOL.md §8).</summary>

@@ -211,8 +211,11 @@ internal static class AuditEndpoints
         return (query, null);
     }
 
+    // Admins read their own org's events (and org-less system events); agents only their own agent's events.
     private static IEnumerable<AuditRecord> Visible(IEnumerable<AuditRecord> records, GatewayCaller caller) =>
-        caller.IsAdmin ? records : records.Where(r => r.Event.AgentId == caller.AgentId && (r.Event.Org is null || r.Event.Org == caller.Org));
+        caller.IsAdmin
+            ? records.Where(r => r.Event.Org is null || r.Event.Org == caller.Org)
+            : records.Where(r => r.Event.Org == caller.Org && r.Event.AgentId == caller.AgentId);
 
     private static async Task<GatewayCaller?> AuthenticateAsync(HttpContext context, GatewayServices services, bool allowBasic)
     {

@@ -67,6 +67,16 @@ public sealed class AuditEndpointTests : IAsyncLifetime
         (await List(otherOrg)).Data.Should().BeEmpty("same agent slug in another org must not see acme's events");
     }
 
+    [Fact]
+    public async Task Audit_AdminKeySeesOnlyItsOwnOrg()
+    {
+        using var own = await Get("/v1/audit", FakeAdmin.AdminKey);
+        (await List(own)).Data.Should().NotBeEmpty();
+
+        using var otherOrg = await Get("/v1/audit", FakeAdmin.OtherOrgAdminKey);
+        (await List(otherOrg)).Data.Should().BeEmpty("an admin of another org must not read acme's audit trail");
+    }
+
     [Theory]
     [InlineData("limit=0", "limit")]
     [InlineData("limit=1001", "limit")]

@@ -12,6 +12,8 @@ internal sealed class FakeAdmin : IGatewayAdmin, IDisposable
     public const string AdminKey = "tp_admin";
     public const string OtherOrgKey = "tp_other";
 
+    public const string OtherOrgAdminKey = "tp_other_admin";
+
     private readonly ECDsa _key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
 
     public List<(string Operation, TapPassCall Call, object? Body)> Calls { get; } = [];
@@ -29,6 +31,7 @@ internal sealed class FakeAdmin : IGatewayAdmin, IDisposable
         AgentKey => new GatewayCaller("acme", "agent-a", "uuid-a", IsAdmin: false),
         AdminKey => new GatewayCaller("acme", "ops", "uuid-ops", IsAdmin: true),
         OtherOrgKey => new GatewayCaller("other", "agent-a", "uuid-x", IsAdmin: false),
+        OtherOrgAdminKey => new GatewayCaller("other", "ops", "uuid-y", IsAdmin: true),
         _ => (GatewayCaller?)null,
     });
 
