@@ -2,10 +2,12 @@ using System.Text;
 using TapPass.Governance.Detection;
 using TapPass.Protocol;
 
-namespace TapPass.Governance.Inspection;
+using TapPass.Governance.Inspection;
+
+namespace TapPass.Governance.Tests.Fakes;
 
 /// <summary>
-/// An <see cref="IStreamMasker"/> for any <see cref="ITextInspector"/>: it re-inspects the unsent tail (plus a little
+/// Test support: an <see cref="IStreamMasker"/> for any <see cref="ITextInspector"/>: it re-inspects the unsent tail (plus a little
 /// already-sent left context) on every chunk and releases text only once it lies more than <c>lookahead</c>
 /// characters before the end and no entity straddles the release point. Provided the inspector's entities are
 /// shorter than the look-ahead and depend on no more left context than it keeps, the concatenated output equals
@@ -141,30 +143,5 @@ internal sealed class RescanningStreamMasker : IStreamMasker
         }
 
         return new StreamMaskResult(masked.Text);
-    }
-}
-
-/// <summary>Resolves overlapping entities: earliest start first, then the longest; a later overlapping one is dropped.</summary>
-internal static class FindingOverlap
-{
-    public static List<EntityFinding> RemoveOverlaps(IEnumerable<EntityFinding> entities)
-    {
-        var ordered = entities
-            .Where(e => e.Finding.Length > 0)
-            .OrderBy(e => e.Finding.Start)
-            .ThenByDescending(e => e.Finding.Length)
-            .ThenBy(e => e.IsSecret ? 0 : 1);
-        var result = new List<EntityFinding>();
-        var end = int.MinValue;
-        foreach (var e in ordered)
-        {
-            if (e.Finding.Start >= end)
-            {
-                result.Add(e);
-                end = e.Finding.End;
-            }
-        }
-
-        return result;
     }
 }
