@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Text;
 using System.Text.RegularExpressions;
 using P = TapPass.Governance.Detection.InjectionPatterns;
@@ -57,9 +58,17 @@ internal sealed class InjectionDetector : IInjectionDetector
     private sealed record Rule(int Index, string Signal, Category Category, double Weight, Regex Regex, bool AtAnchor, string[] Anchors);
 
     private static readonly Rule[] Rules;
-    private static readonly AnchorSet Anchors;
-    private static readonly int[][] RulesByAnchor;
-    private static readonly bool[] AnchorStartsWithLetter;
+
+    /// <summary>Rules keyed by the first word of their anchors (case-insensitive).</summary>
+    private static readonly FrozenDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> RulesByWord;
+
+    /// <summary>Quick reject: first two (lower-case ASCII) letters of any anchor word.</summary>
+    private static readonly bool[] FirstTwo = new bool[128 * 128];
+
+    /// <summary>Anchors that do not start with a letter ("&lt;|", "![", "[INST]", "/.ssh/", "@assistant").</summary>
+    private static readonly AnchorSet SymbolAnchors;
+    private static readonly int[][] RulesBySymbol;
+
     private static readonly SearchValues<string> ReversedAnchors = SearchValues.Create(
         ["snoitcurtsni", "erongi", "dragersid", "tpmorp", "suoiverp", "kaerbliaj", "drowssap", "laever", "tegrof"],
         StringComparison.OrdinalIgnoreCase);
@@ -67,152 +76,193 @@ internal sealed class InjectionDetector : IInjectionDetector
         ["vtaber", "vafgehpgvba", "qvfertneq", "cebzcg", "cerivbhf", "flfgrz", "erirny", "wnvyoernx", "cnffjbeq", "sbetrg"],
         StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Words of discussion about attacks (damps the score); a trailing '*' marks a stem.</summary>
+    private static readonly string[] MetaPhrases =
+    [
+        "prompt injection", "prompt-injection", "injection attack", "jailbreak*", "red team*", "red-team*", "redteam*",
+        "adversarial prompt*", "adversarial attack*", "adversarial input*", "test string*", "test case*", "test prompt*",
+        "filter", "filters", "detector*", "detection", "detect", "classifier*", "guardrail*", "security training",
+        "security awareness", "security research", "security team", "security course", "security slide*",
+        "awareness training", "training slide*", "example of", "examples of", "for example", "an example", "as an example",
+        "historical*", "history of", "definition", "define", "explain", "explanation", "research*", "paper", "papers",
+        "thesis", "phenomenon", "flagged", "flags", "false positive*", "waf", "the string", "keyword*", "signature*",
+        "owasp", "mitigat*", "defense*", "defence*", "defend", "protect against", "recogni*", "phrase like",
+        "phrases like", "attackers say", "attackers use", "attackers write", "realistic", "mean", "means", "meaning",
+        "stand for", "used for", "purpose of", "tag", "tags", "special token*", "chatml", "chat template", "chat format",
+        "template", "syntax",
+    ];
+
+    private static readonly SearchValues<string> MetaSearch = SearchValues.Create(
+        MetaPhrases.Select(m => m.TrimEnd('*')).ToArray(), StringComparison.OrdinalIgnoreCase);
+
+    private static readonly FrozenDictionary<string, bool> MetaIsStem =
+        MetaPhrases.ToFrozenDictionary(m => m.TrimEnd('*'), m => m.EndsWith('*'), StringComparer.OrdinalIgnoreCase);
+
     private readonly InjectionDetectorOptions _options;
 
     static InjectionDetector()
     {
         string[] overrideVerbs =
         [
-            "ignore", "ignoring", "disregard", "forget", "override", "overrule", "bypass", "neglect", "dismiss",
-            "stop following", "do not follow", "don't follow", "dont follow", "no longer follow", "never follow",
-            "set aside", "pay no attention", "discard", "abandon", "drop", "skip", "erase", "delete", "clear", "cancel",
-            "reset", "nullify", "scrap", "ditch", "omit", "suspend", "revoke", "throw", "put aside", "wipe",
+            "ignore", "ignoring", "disregard", "disregarding", "forget", "forgetting", "override", "overrule", "bypass",
+            "neglect", "dismiss", "stop following", "do not follow", "don't follow", "dont follow", "no longer follow",
+            "never follow", "set aside", "pay no attention", "discard", "abandon", "drop", "skip", "erase", "delete",
+            "clear", "cancel", "reset", "nullify", "scrap", "ditch", "omit", "suspend", "revoke", "throw", "put aside",
+            "wipe",
         ];
         string[] showVerbs =
         [
-            "show", "reveal", "print", "repeat", "output", "display", "tell", "give", "leak", "dump", "recite", "write",
-            "spell out", "list", "share", "expose", "disclose", "return", "echo", "paste", "copy", "type out", "read",
-            "provide", "send", "translate", "summarize", "summarise", "encode", "what is", "what are", "what was",
-            "what were", "cat", "respond", "reply", "answer", "include", "start", "quote", "type", "reproduce",
+            "show", "shows", "showing", "reveal", "revealing", "print", "printing", "repeat", "repeating", "output",
+            "display", "tell", "give", "leak", "dump", "recite", "write", "spell out", "list", "share", "expose", "disclose",
+            "return", "echo", "paste", "copy", "type out", "type", "read", "provide", "send", "translate", "summarize",
+            "summarise", "encode", "what is", "what are", "what was", "what were", "cat", "respond", "reply", "answer",
+            "include", "start", "quote", "reproduce",
         ];
+        string[] aiNouns = ["assistant", "ai", "model", "bot", "llm", "agent"];
 
         var list = new List<Rule>();
         void At(string signal, Category c, double w, Regex r, params string[] anchors) => list.Add(new Rule(list.Count, signal, c, w, r, true, anchors));
         void Scan(string signal, Category c, double w, Regex r, params string[] anchors) => list.Add(new Rule(list.Count, signal, c, w, r, false, anchors));
 
+        // Direct override.
         At("direct_override", Category.Override, 0.8, P.OverrideStrong(), overrideVerbs);
         At("direct_override", Category.Override, 0.8, P.OverrideFlexible(), [.. overrideVerbs, "cast aside", "toss"]);
-        At("direct_override", Category.Override, 0.8, P.OverrideSystemMessage(), [.. overrideVerbs, "pay no attention"]);
+        At("direct_override", Category.Override, 0.8, P.OverrideSystemMessage(), overrideVerbs);
         At("direct_override", Category.Override, 0.7, P.IgnoreAboveInstead(), "ignore", "disregard", "forget");
         At("direct_override", Category.Override, 0.45, P.IgnoreTheTask(), "ignore", "disregard", "forget", "skip", "abandon", "drop");
-        Scan("direct_override", Category.Override, 0.3, P.AndInstead(), "instead");
+        At("direct_override", Category.Override, 0.3, P.AndInsteadAt(), "instead");
         At("direct_override", Category.Override, 0.8, P.ForgetEverythingTold(), "ignore", "disregard", "forget", "erase", "discard", "set aside", "put aside", "drop", "abandon", "throw", "wipe", "clear", "delete", "dismiss");
         At("direct_override", Category.Override, 0.55, P.ForgetEverythingAbove(), "ignore", "disregard", "forget", "erase", "discard");
         At("direct_override", Category.Override, 0.8, P.InstructionsVoid(), "all", "previous", "prior", "earlier", "above", "preceding", "old", "original", "your", "former", "existing", "initial", "system", "current");
-        At("new_instructions", Category.Override, 0.35, P.NewRules(), "new", "updated", "revised", "real", "actual", "true", "secret", "your", "from now on");
+        At("new_instructions", Category.Override, 0.35, P.NewRules(), "new", "updated", "revised", "real", "actual", "true", "secret", "override", "urgent", "priority", "your", "from now on", "from this", "starting now", "henceforth");
         At("system_override", Category.Override, 0.6, P.SystemOverride(), "system", "admin", "administrator", "developer", "emergency", "security", "root", "sudo", "master", "god", "maintenance", "override");
         At("direct_override", Category.Override, 0.6, P.IgnoreTheUser(), "ignore", "disregard", "forget", "bypass", "override");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideDutch(), "negeer", "vergeet", "vergeten", "verwaarloos", "omzeil");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideGerman(), "ignorier", "missachte", "vergiss", "vergesse", "vergessen", "übergehe", "umgehe", "verwirf", "überspringe", "vergesst");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideFrench(), "ignore", "oublie", "néglige", "outrepasse", "contourne", "ne tiens", "ne tenez", "ne tenir", "fais abstraction", "faites abstraction");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideSpanish(), "ignora", "ignore", "olvida", "olvide", "omite", "omita", "descarta", "descarte", "no sigas", "no siga", "no obedezca", "haz caso");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideItalianPortuguese(), "ignore", "ignora", "dimentica", "trascura", "esque", "desconsider");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideDutch(), "negeer", "negeren", "vergeet", "vergeten", "verwaarloos", "omzeil", "omzeilen");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideGerman(), "ignoriere", "ignorier", "ignorieren", "ignoriert", "missachte", "missachten", "vergiss", "vergesse", "vergessen", "vergesst", "übergehe", "umgehe", "verwirf", "überspringe");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideFrench(), "ignore", "ignorer", "ignorez", "oublie", "oublier", "oubliez", "néglige", "négligez", "outrepasse", "outrepassez", "contourne", "contournez", "ne tiens", "ne tenez", "ne tenir", "fais abstraction", "faites abstraction");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideSpanish(), "ignora", "ignore", "ignoren", "olvida", "olvide", "olviden", "omite", "omita", "descarta", "descarte", "no sigas", "no siga", "no sigan", "no obedezcas", "no obedezca", "haz caso");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideItalianPortuguese(), "ignore", "ignora", "ignorate", "dimentica", "dimenticate", "trascura", "esqueça", "esqueca", "esqueçam", "desconsidere", "desconsidera");
 
-        At("role_hijack", Category.Hijack, 0.75, P.PersonaName(), "you are", "you're", "you will be", "you shall be", "pretend", "act as", "acting as", "roleplay", "role-play", "play", "become", "becoming", "called", "named", "known as", "going to");
-        Scan("role_hijack", Category.Hijack, 0.6, P.JailbreakTerms(), "do anything now", "jailbr", "dan", "stan", "aim");
-        At("developer_mode", Category.Hijack, 0.65, P.ModeSwitch(), "enter", "enable", "activat", "switch", "turn on", "turning on", "unlock", "go into", "boot into", "you are in", "you are now in", "now in", "put yourself", "engage", "initiate");
-        Scan("no_restrictions", Category.Hijack, 0.6, P.AiWithoutLimits(), "without", "with no", "has no", "have no", "not bound", "unbound", "free of", "free from", "freed from", "released from", "liberated from", "beyond", "ignoring", "no longer has", "no longer have");
-        Scan("disable_safety", Category.Hijack, 0.6, P.SafetyDisabledClaim(), "safety", "filter", "moderation", "guardrail", "restrictions", "censorship", "content polic", "ethical guidelines");
-        Scan("no_restrictions", Category.Hijack, 0.4, P.AnswerWithoutFilters(), "without", "never", "don't", "dont", "do not");
-        At("role_hijack", Category.Hijack, 0.3, P.StayInCharacter(), "stay", "remain", "keep", "staying", "never", "don't", "dont", "do not");
-        At("role_hijack", Category.Hijack, 0.55, P.DeceasedRelative(), "act", "pretend", "roleplay", "role-play", "play", "behave", "respond", "speak");
+        // Role hijack, persona jailbreaks, lifting restrictions.
+        At("role_hijack", Category.Hijack, 0.75, P.PersonaName(), "you are", "you're", "you will be", "you shall be", "pretend", "pretending", "act as", "acting as", "roleplay", "roleplaying", "role", "play", "playing", "become", "becoming", "called", "named", "known as", "going to");
+        At("role_hijack", Category.Hijack, 0.5, P.PersonaGeneric(), "you are", "you're", "act as", "acting as", "pretend", "become", "play", "playing", "roleplay", "called", "named");
+        At("role_hijack", Category.Hijack, 0.6, P.JailbreakTermsAt(), "do", "jailbroken", "jailbreak", "jailbreaked", "dan", "stan", "aim");
+        At("developer_mode", Category.Hijack, 0.65, P.ModeSwitch(), "enter", "entering", "enable", "enabling", "activate", "activating", "simulate", "simulating", "emulate", "emulating", "start", "starting", "use", "using", "run", "running", "stay", "remain", "switch", "switching", "turn", "turning", "unlock", "go", "boot", "you", "now", "put", "engage", "initiate");
+        At("no_restrictions", Category.Hijack, 0.6, P.AiWithoutLimitsAt(), "without", "with", "has", "have", "no", "not", "unbound", "free", "freed", "released", "liberated", "beyond", "ignoring");
+        At("disable_safety", Category.Hijack, 0.6, P.SafetyDisabledClaimAt(), "safety", "content", "moderation", "guardrail", "guardrails", "restrictions", "filters", "censorship", "ethical");
+        At("no_restrictions", Category.Hijack, 0.4, P.AnswerWithoutFiltersAt(), "answer", "respond", "reply", "proceed", "continue", "speak", "write", "talk", "output", "never", "don't", "dont", "do");
+        At("role_hijack", Category.Hijack, 0.3, P.StayInCharacter(), "stay", "remain", "keep", "staying", "never", "don't", "dont", "do");
+        At("no_restrictions", Category.Hijack, 0.35, P.ComplyWithEverything(), "comply", "answer", "fulfil", "fulfill", "obey", "execute", "carry", "do");
+        At("role_hijack", Category.Hijack, 0.55, P.DeceasedRelative(), "act", "pretend", "roleplay", "role", "play", "behave", "respond", "speak");
         At("role_hijack", Category.Hijack, 0.6, P.UnrestrictedPersona(), "you are", "you're", "unfiltered", "uncensored", "unrestricted", "amoral", "unaligned", "jailbroken");
-        Scan("role_hijack", Category.Hijack, 0.35, P.AmoralTraits(), "machiavellian", "no ethics", "no morals", "no ethical", "no moral", "no filters", "strives to avoid", "broken free", "care about", "never refuse", "without moral", "without ethical", "without any moral", "without any ethical");
+        At("role_hijack", Category.Hijack, 0.35, P.AmoralTraitsAt(), "machiavellian", "no", "strives", "broken", "doesn't", "does", "don't", "dont", "do", "never", "without");
         At("no_restrictions", Category.Hijack, 0.6, P.NoLongerBound(), "you");
         At("no_restrictions", Category.Hijack, 0.7, P.YouDontHaveToFollow(), "you");
-        At("role_hijack", Category.Hijack, 0.5, P.PersonaGeneric(), "you are", "you're", "act as", "acting as", "pretend", "become", "play", "roleplay", "called", "named");
-        Scan("role_hijack", Category.Hijack, 0.6, P.DualResponse(), "two", "2", "dual", "both");
-        Scan("no_restrictions", Category.Hijack, 0.45, P.AnswersAnything(), "anything", "everything", "never", "can't", "cannot", "won't", "will not");
-        Scan("authority_claim", Category.Indirect, 0.4, P.AuthorityClaim(), "i am", "i'm", "this message", "this request", "this instruction", "on behalf", "message from", "authoriz", "authoris", "permit", "allow", "order you", "command you", "cleared");
-        At("no_restrictions", Category.Hijack, 0.35, P.ComplyWithEverything(), "comply", "answer", "fulfil", "obey", "execute", "carry out", "do");
-        At("developer_mode", Category.Hijack, 0.6, P.ModeSwitchMultilingual(), "activa", "activez", "active", "aktiviere", "schakel", "wechsle", "entra en", "entre en", "passe en");
+        At("role_hijack", Category.Hijack, 0.6, P.DualResponseAt(), "two", "dual", "both");
+        At("no_restrictions", Category.Hijack, 0.45, P.AnswersAnythingAt(), "answers", "answer", "respond", "responds", "does", "do", "will", "says", "say", "writes", "write", "tells", "tell", "never", "can't", "cannot", "won't");
+        At("authority_claim", Category.Indirect, 0.4, P.AuthorityClaimAt(), "this", "i", "i'm", "on", "message", "you");
+        At("developer_mode", Category.Hijack, 0.6, P.ModeSwitchMultilingual(), "activa", "activar", "activez", "active", "aktiviere", "aktivieren", "schakel", "wechsle", "entra", "entre", "passe");
         At("no_restrictions", Category.Hijack, 0.35, P.NoRestrictionsMultilingual(), "sin", "ohne", "sans", "zonder", "senza", "sem");
 
+        // Extraction of the prompt, configuration and secrets.
         At("prompt_extraction", Category.Extraction, 0.65, P.PromptExtraction(), showVerbs);
         At("prompt_extraction", Category.Extraction, 0.55, P.WhatWereYouTold(), "what");
-        Scan("prompt_extraction", Category.Weak, 0.2, P.Verbatim(), "verbatim", "word for word", "word-for-word", "exactly as", "character for character", "in its entirety");
-        Scan("prompt_extraction", Category.Extraction, 0.5, P.StartsWithYouAre(), "starts with", "start with", "begins with", "begin with", "starting with", "beginning with");
+        At("prompt_extraction", Category.Weak, 0.2, P.VerbatimAt(), "verbatim", "word", "exactly", "character", "in", "quote");
+        At("prompt_extraction", Category.Extraction, 0.5, P.StartsWithYouAreAt(), "starts", "start", "begins", "begin", "starting", "beginning");
         At("secret_extraction", Category.Extraction, 0.6, P.SecretsFromEnvironment(), showVerbs);
         At("secret_extraction", Category.Extraction, 0.3, P.AllSecrets(), showVerbs);
         At("secret_extraction", Category.Extraction, 0.55, P.YourSecrets(), showVerbs);
-        Scan("secret_extraction", Category.Extraction, 0.5, P.SecretsYouCanAccess(), "you can", "you have", "you were", "you are storing");
-        Scan("prompt_extraction", Category.Extraction, 0.55, P.CompleteThePrompt(), "fill in", "complete", "continue", "finish", "says", "reads", "is:", "are:");
+        At("secret_extraction", Category.Extraction, 0.5, P.SecretsYouCanAccessAt(), "you");
+        At("prompt_extraction", Category.Extraction, 0.55, P.CompleteThePromptAt(), "fill", "complete", "continue", "finish", "my", "your");
         At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionDutch(), "laat", "toon", "geef", "vertel", "herhaal", "print");
-        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionGerman(), "zeig", "gib", "nenne", "verrate", "wiederhole", "drucke");
-        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionFrench(), "montre", "affiche", "révèle", "revele", "donne", "répète", "répétez", "dis", "dites", "imprime");
-        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionSpanish(), "muestra", "muéstrame", "revela", "revélame", "dime", "dame", "enseña", "enséñame", "ensename", "imprime", "repite");
-        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionItalianPortuguese(), "mostre", "mostra", "revele", "rivela", "dimmi", "diga", "exiba", "stampa", "ripeti", "repita");
-        At("secret_extraction", Category.Extraction, 0.3, P.AllPasswordsMultilingual(), "dame", "dime", "gib mir", "nenne mir", "zeig mir", "geef me", "toon me", "donne-moi", "donnez-moi", "montre-moi", "dammi", "mostrami", "me d");
+        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionGerman(), "zeig", "zeige", "zeigen", "gib", "geben", "nenne", "nennen", "verrate", "verraten", "wiederhole", "wiederholen", "drucke");
+        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionFrench(), "montre", "montrez", "affiche", "affichez", "révèle", "révélez", "revele", "donne", "donnez", "répète", "répétez", "dis", "dites", "imprime");
+        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionSpanish(), "muestra", "muéstrame", "muestrame", "revela", "revélame", "revelame", "dime", "dame", "enseña", "enséñame", "ensename", "imprime", "repite");
+        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionItalianPortuguese(), "mostre", "mostra", "mostrami", "revele", "rivela", "rivelami", "dimmi", "diga", "exiba", "stampa", "ripeti", "repita");
+        At("secret_extraction", Category.Extraction, 0.3, P.AllPasswordsMultilingual(), "dame", "dime", "gib", "nenne", "zeig", "geef", "toon", "donne", "donnez", "montre", "dammi", "mostrami", "me");
 
+        // Fake delimiters and role markers.
         Scan("fake_delimiter", Category.Delimiter, 0.6, P.ChatTemplateTokens(), "<|");
         Scan("fake_delimiter", Category.Delimiter, 0.45, P.InstTags(), "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "[system]", "[/system]", "<start_of_turn>", "<end_of_turn>", "[admin]", "[/admin]");
         Scan("fake_delimiter", Category.Delimiter, 0.55, P.AngleMarkers(), "<<");
-        Scan("fake_delimiter", Category.Delimiter, 0.45, P.MarkdownRoleHeader(), "#");
+        At("fake_delimiter", Category.Delimiter, 0.45, P.MarkdownRoleHeaderAt(), "system", "instruction", "instructions", "admin", "developer", "new", "assistant");
         Scan("fake_delimiter", Category.Delimiter, 0.35, P.XmlRoleTags(), "<system", "</system", "<user", "</user", "<assistant", "</assistant", "<admin", "</admin", "<instruction", "</instruction", "<prompt", "</prompt", "<developer", "</developer", "<sys", "</sys", "<context", "</context", "<human", "</human");
         Scan("fake_delimiter", Category.Delimiter, 0.6, P.HtmlCommentMarkers(), "<!--");
-        Scan("fake_delimiter", Category.Delimiter, 0.35, P.RoleLine(), "system", "admin", "developer", "root", "sudo");
-        Scan("fake_delimiter", Category.Delimiter, 0.5, P.EndOfInput(), "ends here", "ended here", "is over here", "stops here", "finishes here", "complete here", "finished here", "done here", "end of", "beginning of", "start of");
-        Scan("fake_delimiter", Category.Delimiter, 0.45, P.JsonSystemRole(), "role");
+        At("fake_delimiter", Category.Delimiter, 0.35, P.RoleLineAt(), "system", "admin", "administrator", "developer", "root", "sudo");
+        At("fake_delimiter", Category.Delimiter, 0.5, P.EndOfInputAt(), "ends", "ended", "is", "stops", "finishes", "end", "beginning", "start");
+        At("fake_delimiter", Category.Delimiter, 0.45, P.JsonSystemRoleAt(), "role");
 
-        At("indirect_injection", Category.Indirect, 0.5, P.AddressedToAi(), "dear", "attention", "note to", "message to", "memo to", "notice to", "instruction", "p.s", "ps", "p. s", "important", "reminder", "a note for");
+        // Indirect injection: text addressed to the AI inside documents, e-mails, pages and tool output.
+        At("indirect_injection", Category.Indirect, 0.5, P.AddressedToAi(), "dear", "attention", "note", "message", "memo", "notice", "instruction", "instructions", "p", "ps", "important", "reminder");
         At("indirect_injection", Category.Weak, 0.15, P.GreetingToAi(), "hey", "hello", "hi", "yo", "greetings");
-        Scan("indirect_injection", Category.Indirect, 0.5, P.AiReadingThis(), "reading", "processing", "summariz", "summaris", "parsing", "analyz", "analys", "viewing", "seeing", "reviewing", "translating", "crawling", "indexing", "ingesting");
-        Scan("indirect_injection", Category.Indirect, 0.5, P.IfYouAreAnAi(), "if you are");
-        Scan("indirect_injection", Category.Indirect, 0.45, P.BracketedRole(), "assistant", "ai", "system", "model", "bot", "llm", "agent", "note to", "instruction");
-        Scan("hidden_text", Category.Indirect, 0.3, P.HiddenText(), "hidden", "display", "visibility", "font-size", "opacity", "color", "<!--");
-        Scan("indirect_injection", Category.Indirect, 0.45, P.AiCommaImperative(), "ai", "assistant", "bot", "model", "llm", "agent", "gpt", "claude", "copilot");
-        At("indirect_injection", Category.Indirect, 0.3, P.YouAreRequired(), "you are", "you must");
-        At("indirect_injection", Category.Indirect, 0.4, P.AssistantMust(), "the assistant", "the ai", "the model", "the bot", "the agent", "the llm", "assistant", "ai", "model", "bot", "agent", "llm");
+        At("indirect_injection", Category.Indirect, 0.5, P.AiReadingThisAt(), "reading", "processing", "summarizing", "summarising", "parsing", "analyzing", "analysing", "viewing", "seeing", "reviewing", "translating", "crawling", "indexing", "ingesting");
+        At("indirect_injection", Category.Indirect, 0.5, P.IfYouAreAnAiAt(), "if");
+        At("indirect_injection", Category.Indirect, 0.45, P.BracketedRoleAt(), [.. aiNouns, "system", "note", "instruction", "instructions"]);
+        Scan("hidden_text", Category.Indirect, 0.3, P.HiddenText(), "<div", "<span", "<p ", "<section", "<font", "<!--");
+        At("hidden_text", Category.Indirect, 0.3, P.WhiteTextAt(), "color");
+        At("indirect_injection", Category.Indirect, 0.45, P.AiCommaImperativeAt(), [.. aiNouns, "gpt", "chatgpt", "claude", "copilot", "@assistant", "@ai", "@bot", "@copilot", "@claude", "@chatgpt", "@gpt", "@agent"]);
+        At("indirect_injection", Category.Indirect, 0.3, P.YouAreRequired(), "you");
+        At("indirect_injection", Category.Indirect, 0.4, P.AssistantMust(), aiNouns);
         At("indirect_injection", Category.Indirect, 0.4, P.WhenYouReadThis(), "when", "if", "once", "after", "as soon as");
 
-        At("data_exfiltration", Category.Payload, 0.4, P.SendTo(), "send", "forward", "email", "e-mail", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "share", "report", "deliver", "copy", "relay", "submit");
+        // Actions the user did not ask for.
+        At("data_exfiltration", Category.Payload, 0.4, P.SendTo(), "send", "forward", "email", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "share", "report", "deliver", "copy", "relay", "submit", "append", "attach", "log", "save", "store", "write", "push", "beam", "cc", "bcc");
         At("unrequested_action", Category.Payload, 0.3, P.TransferFunds(), "transfer");
-        At("unrequested_action", Category.Payload, 0.3, P.ApprovePayment(), "confirm", "approve", "mark", "authoriz", "authoris", "validate", "report", "state", "declare", "say");
+        At("unrequested_action", Category.Payload, 0.3, P.ApprovePayment(), "confirm", "approve", "mark", "authorize", "authorise", "validate", "report", "state", "declare", "say");
         At("unrequested_action", Category.Payload, 0.3, P.GrantAdmin(), "give", "grant", "assign", "make", "elevate", "promote", "add");
-        Scan("pwned_marker", Category.Payload, 0.45, P.Pwned(), "pwned", "been hacked", "been compromised");
+        At("pwned_marker", Category.Payload, 0.45, P.PwnedAt(), "pwned", "i");
         At("harmful_request", Category.Payload, 0.3, P.Malware(), "write", "create", "generate", "build", "code", "develop", "make", "produce");
         At("unrequested_action", Category.Payload, 0.35, P.Leak(), "leak");
         At("unrequested_action", Category.Payload, 0.3, P.DumpTable(), "export", "dump", "drop", "delete", "truncate", "wipe", "exfiltrate", "download", "copy");
-        Scan("data_exfiltration", Category.Payload, 0.4, P.OtherUsersData(), "user", "customer", "people", "person", "session");
+        At("data_exfiltration", Category.Payload, 0.4, P.OtherUsersDataAt(), "previous", "other", "another", "all", "earlier", "prior", "different");
         Scan("markdown_beacon", Category.Payload, 0.35, P.MarkdownImageWithQuery(), "![");
-        Scan("markdown_beacon", Category.Payload, 0.35, P.FillBeaconWithData(), "replac", "substitut", "fill", "put", "insert", "append", "encod", "includ");
-        Scan("markdown_beacon", Category.Payload, 0.35, P.AppendDataToUrl(), "append", "attach", "add", "include", "encode", "insert", "embed", "render", "display", "show", "output");
-        Scan("tool_call", Category.Payload, 0.3, P.CallFunctionSyntax(), "call", "invoke", "execute", "run", "trigger");
-        Scan("sensitive_file", Category.Payload, 0.35, P.SensitiveFile(), "authorized_keys", ".ssh/", "crontab", "/etc/", "id_rsa", ".aws/", ".bash", ".env");
+        At("markdown_beacon", Category.Payload, 0.35, P.FillBeaconWithDataAt(), "replace", "replacing", "substitute", "substituting", "fill", "filling", "put", "putting", "insert", "inserting", "append", "appending", "encode", "encoding", "include", "including");
+        At("markdown_beacon", Category.Payload, 0.35, P.AppendDataToUrlAt(), "append", "attach", "add", "include", "encode", "insert", "embed", "render", "display", "show", "output");
+        At("tool_call", Category.Payload, 0.3, P.CallFunctionSyntaxAt(), "call", "invoke", "execute", "run", "trigger");
+        At("sensitive_file", Category.Payload, 0.35, P.SensitiveFileAt(), "authorized", "crontab", "id", "/.ssh/", "/etc/", ".aws/", ".bash", ".env");
         At("unrequested_action", Category.Payload, 0.35, P.RevealConfidential(), "reveal", "disclose", "share", "expose", "leak", "output", "dump", "print", "give", "send", "publish");
         Scan("markdown_beacon", Category.Payload, 0.3, P.BeaconUrl(), ".png?", ".gif?", ".jpg?", ".jpeg?", ".svg?", ".webp?", ".bmp?", ".ico?", "<img");
-        Scan("response_manipulation", Category.Payload, 0.3, P.ResponseManipulation(), "reply", "replies", "response", "answer", "message", "output", "normally");
-        Scan("harmful_request", Category.Payload, 0.3, P.StealCredentials(), "steal");
-        Scan("covert_action", Category.Payload, 0.35, P.CovertAction(), "without", "do not", "don't", "dont", "never", "secretly", "silently", "covertly", "quietly", "tell", "say", "keep", "hide");
-        At("tool_call", Category.Payload, 0.2, P.CallTool(), "call", "invoke", "run", "execute", "trigger");
-        Scan("unrequested_action", Category.Payload, 0.4, P.DangerousShell(), "curl", "rm -rf");
-        At("disable_safety", Category.Payload, 0.35, P.DisableSafety(), "turn off", "disable", "deactivate", "remove", "bypass", "switch off", "circumvent", "suspend", "lift", "drop");
+        At("response_manipulation", Category.Payload, 0.3, P.ResponseManipulationAt(), "put", "add", "append", "include", "insert", "place", "end", "start", "begin", "prefix", "suffix", "respond", "reply", "answer", "act", "behave");
+        At("harmful_request", Category.Payload, 0.3, P.StealCredentialsAt(), "steal", "steals", "stealing");
+        At("covert_action", Category.Payload, 0.35, P.CovertActionAt(), "without", "do", "don't", "dont", "never", "tell", "say", "keep", "hide", "secretly", "silently", "covertly", "quietly");
+        At("tool_call", Category.Payload, 0.2, P.CallTool(), "call", "invoke", "run", "execute", "trigger", "use");
+        At("unrequested_action", Category.Payload, 0.4, P.DangerousShellAt(), "curl", "rm");
+        At("disable_safety", Category.Payload, 0.35, P.DisableSafety(), "turn", "disable", "deactivate", "remove", "bypass", "switch", "circumvent", "suspend", "lift", "drop");
 
-        Scan("decode_and_execute", Category.Framing, 0.35, P.DecodeAndExecute(), "decode", "decipher", "unscramble", "translate", "convert", "interpret", "reverse", "read", "rot13", "follow", "execute", "obey", "carry out", "perform", "run", "do ", "base64", "hex", "encoded", "obfuscated");
+        // Framing of encoded payloads.
+        At("decode_and_execute", Category.Framing, 0.35, P.DecodeAndExecuteAt(), "decode", "decipher", "unscramble", "translate", "convert", "interpret", "reverse", "read", "rot13", "follow", "execute", "obey", "carry", "do", "perform", "run", "base64", "hex", "encoded", "obfuscated", "reversed");
 
         Rules = list.ToArray();
         if (Rules.Length > 128) throw new InvalidOperationException("At most 128 injection rules are supported.");
 
-        var anchorIds = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        var byAnchor = new List<List<int>>();
+        var byWord = new Dictionary<string, HashSet<int>>(StringComparer.OrdinalIgnoreCase);
+        var bySymbol = new Dictionary<string, HashSet<int>>(StringComparer.OrdinalIgnoreCase);
         foreach (var rule in Rules)
         {
-            foreach (var a in rule.Anchors)
+            foreach (var anchor in rule.Anchors)
             {
-                if (!anchorIds.TryGetValue(a, out var id))
+                if (char.IsLetter(anchor[0]))
                 {
-                    id = anchorIds.Count;
-                    anchorIds.Add(a, id);
-                    byAnchor.Add([]);
+                    var first = anchor.Split(' ')[0];
+                    if (!byWord.TryGetValue(first, out var set)) byWord[first] = set = [];
+                    set.Add(rule.Index);
+                    var a = char.ToLowerInvariant(first[0]);
+                    var b = first.Length > 1 ? char.ToLowerInvariant(first[1]) : '\0';
+                    if (a < 128 && b < 128) FirstTwo[(a * 128) + b] = true;
                 }
-
-                if (!byAnchor[id].Contains(rule.Index)) byAnchor[id].Add(rule.Index);
+                else
+                {
+                    if (!bySymbol.TryGetValue(anchor, out var set)) bySymbol[anchor] = set = [];
+                    set.Add(rule.Index);
+                }
             }
         }
 
-        RulesByAnchor = byAnchor.Select(l => l.ToArray()).ToArray();
-        AnchorStartsWithLetter = anchorIds.OrderBy(kv => kv.Value).Select(kv => char.IsLetter(kv.Key[0])).ToArray();
-        Anchors = new AnchorSet(anchorIds.Select(kv => new AnchorSet.Entry(kv.Key, kv.Value)), ignoreCase: true);
+        RulesByWord = byWord.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray(), StringComparer.OrdinalIgnoreCase)
+            .GetAlternateLookup<ReadOnlySpan<char>>();
+        var symbols = bySymbol.ToArray();
+        RulesBySymbol = symbols.Select(kv => kv.Value.Order().ToArray()).ToArray();
+        SymbolAnchors = new AnchorSet(symbols.Select((kv, i) => new AnchorSet.Entry(kv.Key, i)), ignoreCase: true);
     }
 
     /// <summary>Creates a detector with default options.</summary>
@@ -267,7 +317,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         var score = 1.0 - state.Product;
 
         // Discussion of attacks rather than an attack: damp.
-        if (score > 0 && P.MetaDiscussion().IsMatch(text))
+        if (score > 0 && MentionsAttackTopic(text))
         {
             var questionLike = text.Contains('?') || StartsWithQuestionWord(text);
             if (!state.UnquotedStrong || (questionLike && !state.ActionOrExtraction))
@@ -311,37 +361,40 @@ internal sealed class InjectionDetector : IInjectionDetector
     {
         var span = text.AsSpan();
         UInt128 scanMask = 0;
-        Span<int> ids = stackalloc int[16];
-        for (var p = Anchors.Next(span, 0); p >= 0; p = Anchors.Next(span, p + 1))
+
+        // Words: one pass, a two-letter quick reject, then a dictionary lookup of the word.
+        for (var i = 0; i < span.Length;)
         {
-            var n = Anchors.MatchesAt(span, p, ids);
-            var wordStart = p == 0 || !char.IsLetterOrDigit(span[p - 1]);
+            if (!char.IsLetter(span[i]))
+            {
+                i++;
+                continue;
+            }
+
+            var start = i;
+            i++;
+            while (i < span.Length && (char.IsLetterOrDigit(span[i]) || (span[i] is '\'' or '’' && i + 1 < span.Length && char.IsLetter(span[i + 1])))) i++;
+            if (start > 0 && char.IsAsciiDigit(span[start - 1])) continue;
+            var word = span[start..i];
+            if (word.Length > 1)
+            {
+                var a = char.ToLowerInvariant(word[0]);
+                var b = char.ToLowerInvariant(word[1]);
+                if (a < 128 && b < 128 && !FirstTwo[(a * 128) + b]) continue;
+            }
+
+            if (!RulesByWord.TryGetValue(word, out var rules)) continue;
+            foreach (var r in rules) TryRule(text, r, start, ref state, ref scanMask);
+        }
+
+        // Symbols: "<|", "![", "[INST]", "/.ssh/", "@assistant", ….
+        Span<int> ids = stackalloc int[8];
+        for (var p = SymbolAnchors.Next(span, 0); p >= 0; p = SymbolAnchors.Next(span, p + 1))
+        {
+            var n = SymbolAnchors.MatchesAt(span, p, ids);
             for (var k = 0; k < n; k++)
             {
-                if (AnchorStartsWithLetter[ids[k]] && !wordStart) continue;
-                foreach (var r in RulesByAnchor[ids[k]])
-                {
-                    if (state.Fired[r]) continue;
-                    var rule = Rules[r];
-                    if (!rule.AtAnchor)
-                    {
-                        scanMask |= UInt128.One << r;
-                        continue;
-                    }
-
-                    try
-                    {
-                        foreach (var m in rule.Regex.EnumerateMatches(span, p))
-                        {
-                            if (m.Index == p) Fire(text, rule, m.Index, m.Length, ref state);
-                            break;
-                        }
-                    }
-                    catch (RegexMatchTimeoutException)
-                    {
-                        state.TimedOut();
-                    }
-                }
+                foreach (var r in RulesBySymbol[ids[k]]) TryRule(text, r, p, ref state, ref scanMask);
             }
         }
 
@@ -363,6 +416,30 @@ internal sealed class InjectionDetector : IInjectionDetector
             {
                 state.TimedOut();
             }
+        }
+    }
+
+    private static void TryRule(string text, int r, int position, ref ScoreState state, ref UInt128 scanMask)
+    {
+        if (state.Fired[r]) return;
+        var rule = Rules[r];
+        if (!rule.AtAnchor)
+        {
+            scanMask |= UInt128.One << r;
+            return;
+        }
+
+        try
+        {
+            foreach (var m in rule.Regex.EnumerateMatches(text.AsSpan(), position))
+            {
+                if (m.Index == position) Fire(text, rule, m.Index, m.Length, ref state);
+                break;
+            }
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            state.TimedOut();
         }
     }
 
@@ -444,6 +521,28 @@ internal sealed class InjectionDetector : IInjectionDetector
         }
 
         return rule.Weight;
+    }
+
+    /// <summary>Vocabulary of discussion about attacks (questions, training, filters, definitions).</summary>
+    private static bool MentionsAttackTopic(string text)
+    {
+        var span = text.AsSpan();
+        for (var i = 0; i < span.Length;)
+        {
+            var k = span[i..].IndexOfAny(MetaSearch);
+            if (k < 0) return false;
+            var p = i + k;
+            i = p + 1;
+            if (p > 0 && char.IsLetter(span[p - 1])) continue;
+            foreach (var (phrase, stem) in MetaIsStem)
+            {
+                if (!span[p..].StartsWith(phrase, StringComparison.OrdinalIgnoreCase)) continue;
+                var end = p + phrase.Length;
+                if (stem || end >= span.Length || !char.IsLetter(span[end])) return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool StartsWithQuestionWord(string text)
