@@ -59,11 +59,25 @@ internal sealed class InjectionDetector : IInjectionDetector
 
     private static readonly Rule[] Rules;
 
-    /// <summary>Rules keyed by the first word of their anchors (case-insensitive).</summary>
-    private static readonly FrozenDictionary<string, int[]>.AlternateLookup<ReadOnlySpan<char>> RulesByWord;
+    /// <summary>What a word of the text means to the rules: anchors, required words, start of a discussion phrase.</summary>
+    private sealed record WordInfo(int[] Rules, UInt128 Required, string[]? MetaPhrases);
 
-    /// <summary>Quick reject: first two (lower-case ASCII) letters of any anchor word.</summary>
-    private static readonly bool[] FirstTwo = new bool[128 * 128];
+    /// <summary>Words of interest (case-insensitive): anchor words, required words and discussion vocabulary.</summary>
+    private static readonly FrozenDictionary<string, WordInfo>.AlternateLookup<ReadOnlySpan<char>> Words;
+
+    /// <summary>Rules that run only when one of their required words occurs somewhere in the text.</summary>
+    private static readonly UInt128 NeedMask;
+
+    /// <summary>Rules that need a character in the text: '#' (markdown headers), ':' (role lines), '(' (calls).</summary>
+    private static readonly (char Char, UInt128 Rules)[] CharNeeds;
+
+    /// <summary>A 64 Kbit filter over the hashes of <see cref="Words"/>: most words of a text skip the lookup.</summary>
+    private static readonly ulong[] WordFilter = new ulong[1024];
+
+    private static uint HashStep(uint h, char c) =>
+        (h * 31) + (c < 128 ? (c is >= 'A' and <= 'Z' ? (uint)(c + 32) : c) : char.ToLowerInvariant(c));
+
+    private static int FilterBit(uint h) => (int)((h ^ (h >> 16)) & 0xFFFF);
 
     /// <summary>Anchors that do not start with a letter ("&lt;|", "![", "[INST]", "/.ssh/", "@assistant").</summary>
     private static readonly AnchorSet SymbolAnchors;
@@ -76,27 +90,25 @@ internal sealed class InjectionDetector : IInjectionDetector
         ["vtaber", "vafgehpgvba", "qvfertneq", "cebzcg", "cerivbhf", "flfgrz", "erirny", "wnvyoernx", "cnffjbeq", "sbetrg"],
         StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Words of discussion about attacks (damps the score); a trailing '*' marks a stem.</summary>
+    /// <summary>Phrases of discussion about attacks (damp the score), keyed by their first word.</summary>
     private static readonly string[] MetaPhrases =
     [
-        "prompt injection", "prompt-injection", "injection attack", "jailbreak*", "red team*", "red-team*", "redteam*",
-        "adversarial prompt*", "adversarial attack*", "adversarial input*", "test string*", "test case*", "test prompt*",
-        "filter", "filters", "detector*", "detection", "detect", "classifier*", "guardrail*", "security training",
-        "security awareness", "security research", "security team", "security course", "security slide*",
-        "awareness training", "training slide*", "example of", "examples of", "for example", "an example", "as an example",
-        "historical*", "history of", "definition", "define", "explain", "explanation", "research*", "paper", "papers",
-        "thesis", "phenomenon", "flagged", "flags", "false positive*", "waf", "the string", "keyword*", "signature*",
-        "owasp", "mitigat*", "defense*", "defence*", "defend", "protect against", "recogni*", "phrase like",
-        "phrases like", "attackers say", "attackers use", "attackers write", "realistic", "mean", "means", "meaning",
-        "stand for", "used for", "purpose of", "tag", "tags", "special token*", "chatml", "chat template", "chat format",
-        "template", "syntax",
+        "prompt injection", "prompt injections", "prompt-injection", "injection attack", "injection attacks", "jailbreak",
+        "jailbreaks", "jailbreaking", "jailbroken", "red team", "red teaming", "red-team", "red-teaming", "redteam",
+        "adversarial prompt", "adversarial prompts", "adversarial attack", "adversarial attacks", "adversarial input",
+        "test string", "test strings", "test case", "test cases", "test prompt", "test prompts", "filter", "filters",
+        "detector", "detectors", "detection", "detect", "classifier", "classifiers", "guardrail", "guardrails",
+        "security training", "security awareness", "security research", "security team", "security course",
+        "security slides", "awareness training", "training slides", "example of", "examples of", "for example",
+        "an example", "historical", "historically", "history of", "definition", "define", "explain", "explanation",
+        "research", "researcher", "researchers", "paper", "papers", "thesis", "phenomenon", "flagged", "flags",
+        "false positive", "false positives", "waf", "the string", "keyword", "keywords", "signature", "signatures", "owasp",
+        "mitigate", "mitigation", "mitigations", "defense", "defenses", "defence", "defences", "defend",
+        "protect against", "recognize", "recognise", "recognizing", "recognising", "phrase like", "phrases like",
+        "attackers say", "attackers use", "attackers write", "realistic", "mean", "means", "meaning", "stand for",
+        "used for", "purpose of", "tag", "tags", "special token", "special tokens", "chatml", "chat template",
+        "chat format", "template", "syntax",
     ];
-
-    private static readonly SearchValues<string> MetaSearch = SearchValues.Create(
-        MetaPhrases.Select(m => m.TrimEnd('*')).ToArray(), StringComparison.OrdinalIgnoreCase);
-
-    private static readonly FrozenDictionary<string, bool> MetaIsStem =
-        MetaPhrases.ToFrozenDictionary(m => m.TrimEnd('*'), m => m.EndsWith('*'), StringComparer.OrdinalIgnoreCase);
 
     private readonly InjectionDetectorOptions _options;
 
@@ -126,8 +138,8 @@ internal sealed class InjectionDetector : IInjectionDetector
 
         // Direct override.
         At("direct_override", Category.Override, 0.8, P.OverrideStrong(), overrideVerbs);
-        At("direct_override", Category.Override, 0.8, P.OverrideFlexible(), [.. overrideVerbs, "cast aside", "toss"]);
-        At("direct_override", Category.Override, 0.8, P.OverrideSystemMessage(), overrideVerbs);
+        At("direct_override", Category.Override, 0.8, P.OverrideFlexible(), "ignore", "ignoring", "disregard", "disregarding", "forget", "forgetting", "override", "overrule", "bypass", "neglect", "dismiss", "stop following", "do not follow", "don't follow", "dont follow", "no longer follow", "never follow", "set aside", "pay no attention", "discard", "abandon", "drop", "erase", "nullify", "scrap", "ditch", "throw", "put aside", "wipe", "cast aside", "toss");
+        At("direct_override", Category.Override, 0.8, P.OverrideSystemMessage(), "ignore", "ignoring", "disregard", "forget", "override", "bypass", "neglect", "pay no attention", "stop following", "do not follow", "don't follow", "dont follow", "set aside", "drop", "discard");
         At("direct_override", Category.Override, 0.7, P.IgnoreAboveInstead(), "ignore", "disregard", "forget");
         At("direct_override", Category.Override, 0.45, P.IgnoreTheTask(), "ignore", "disregard", "forget", "skip", "abandon", "drop");
         At("direct_override", Category.Override, 0.3, P.AndInsteadAt(), "instead");
@@ -148,7 +160,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("role_hijack", Category.Hijack, 0.5, P.PersonaGeneric(), "you are", "you're", "act as", "acting as", "pretend", "become", "play", "playing", "roleplay", "called", "named");
         At("role_hijack", Category.Hijack, 0.6, P.JailbreakTermsAt(), "do", "jailbroken", "jailbreak", "jailbreaked", "dan", "stan", "aim");
         At("developer_mode", Category.Hijack, 0.65, P.ModeSwitch(), "enter", "entering", "enable", "enabling", "activate", "activating", "simulate", "simulating", "emulate", "emulating", "start", "starting", "use", "using", "run", "running", "stay", "remain", "switch", "switching", "turn", "turning", "unlock", "go", "boot", "you", "now", "put", "engage", "initiate");
-        At("no_restrictions", Category.Hijack, 0.6, P.AiWithoutLimitsAt(), "without", "with", "has", "have", "no", "not", "unbound", "free", "freed", "released", "liberated", "beyond", "ignoring");
+        At("no_restrictions", Category.Hijack, 0.6, P.AiWithoutLimitsAt(), "restrictions", "limits", "limitations", "filters", "boundaries", "guidelines", "ethics", "morals", "morality", "censorship", "policy", "policies", "rules", "constraints", "guardrails", "safeguards", "principles", "programming");
         At("disable_safety", Category.Hijack, 0.6, P.SafetyDisabledClaimAt(), "safety", "content", "moderation", "guardrail", "guardrails", "restrictions", "filters", "censorship", "ethical");
         At("no_restrictions", Category.Hijack, 0.4, P.AnswerWithoutFiltersAt(), "answer", "respond", "reply", "proceed", "continue", "speak", "write", "talk", "output", "never", "don't", "dont", "do");
         At("role_hijack", Category.Hijack, 0.3, P.StayInCharacter(), "stay", "remain", "keep", "staying", "never", "don't", "dont", "do");
@@ -160,14 +172,14 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("no_restrictions", Category.Hijack, 0.7, P.YouDontHaveToFollow(), "you");
         At("role_hijack", Category.Hijack, 0.6, P.DualResponseAt(), "two", "dual", "both");
         At("no_restrictions", Category.Hijack, 0.45, P.AnswersAnythingAt(), "answers", "answer", "respond", "responds", "does", "do", "will", "says", "say", "writes", "write", "tells", "tell", "never", "can't", "cannot", "won't");
-        At("authority_claim", Category.Indirect, 0.4, P.AuthorityClaimAt(), "this", "i", "i'm", "on", "message", "you");
+        At("authority_claim", Category.Indirect, 0.4, P.AuthorityClaimAt(), "operator", "developer", "developers", "creator", "creators", "admin", "admins", "administrator", "administrators", "owner", "owners", "system", "security", "it", "programmer", "engineer", "openai", "anthropic", "google", "microsoft", "authorize", "authorise", "permit", "allow", "order", "command", "authorized", "authorised", "permitted", "allowed", "cleared");
         At("developer_mode", Category.Hijack, 0.6, P.ModeSwitchMultilingual(), "activa", "activar", "activez", "active", "aktiviere", "aktivieren", "schakel", "wechsle", "entra", "entre", "passe");
         At("no_restrictions", Category.Hijack, 0.35, P.NoRestrictionsMultilingual(), "sin", "ohne", "sans", "zonder", "senza", "sem");
 
         // Extraction of the prompt, configuration and secrets.
         At("prompt_extraction", Category.Extraction, 0.65, P.PromptExtraction(), showVerbs);
         At("prompt_extraction", Category.Extraction, 0.55, P.WhatWereYouTold(), "what");
-        At("prompt_extraction", Category.Weak, 0.2, P.VerbatimAt(), "verbatim", "word", "exactly", "character", "in", "quote");
+        At("prompt_extraction", Category.Weak, 0.2, P.VerbatimAt(), "verbatim", "word", "exactly", "character", "entirety", "quote");
         At("prompt_extraction", Category.Extraction, 0.5, P.StartsWithYouAreAt(), "starts", "start", "begins", "begin", "starting", "beginning");
         At("secret_extraction", Category.Extraction, 0.6, P.SecretsFromEnvironment(), showVerbs);
         At("secret_extraction", Category.Extraction, 0.3, P.AllSecrets(), showVerbs);
@@ -189,7 +201,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         Scan("fake_delimiter", Category.Delimiter, 0.35, P.XmlRoleTags(), "<system", "</system", "<user", "</user", "<assistant", "</assistant", "<admin", "</admin", "<instruction", "</instruction", "<prompt", "</prompt", "<developer", "</developer", "<sys", "</sys", "<context", "</context", "<human", "</human");
         Scan("fake_delimiter", Category.Delimiter, 0.6, P.HtmlCommentMarkers(), "<!--");
         At("fake_delimiter", Category.Delimiter, 0.35, P.RoleLineAt(), "system", "admin", "administrator", "developer", "root", "sudo");
-        At("fake_delimiter", Category.Delimiter, 0.5, P.EndOfInputAt(), "ends", "ended", "is", "stops", "finishes", "end", "beginning", "start");
+        At("fake_delimiter", Category.Delimiter, 0.5, P.EndOfInputAt(), "ends", "ended", "stops", "finishes", "end", "beginning", "start");
         At("fake_delimiter", Category.Delimiter, 0.45, P.JsonSystemRoleAt(), "role");
 
         // Indirect injection: text addressed to the AI inside documents, e-mails, pages and tool output.
@@ -235,8 +247,96 @@ internal sealed class InjectionDetector : IInjectionDetector
         Rules = list.ToArray();
         if (Rules.Length > 128) throw new InvalidOperationException("At most 128 injection rules are supported.");
 
-        var byWord = new Dictionary<string, HashSet<int>>(StringComparer.OrdinalIgnoreCase);
+        // Words that every match of a rule contains: rules anchored on common words are tried only when one occurs.
+        var need = new Dictionary<int, string[]>();
+        void Require(Regex regex, params string[] words)
+        {
+            foreach (var rule in list)
+            {
+                if (ReferenceEquals(rule.Regex, regex)) need[rule.Index] = words;
+            }
+        }
+
+        string[] nouns =
+        [
+            "instruction", "instructions", "rule", "rules", "guideline", "guidelines", "direction", "directions", "directive",
+            "directives", "prompt", "prompts", "guidance", "context", "constraint", "constraints", "restriction",
+            "restrictions", "policy", "policies", "programming", "training", "command", "commands", "order", "orders",
+            "safeguard", "safeguards", "filter", "filters", "moderation", "guardrail", "guardrails", "limitation",
+            "limitations", "principles", "protocol", "protocols", "conditioning", "persona", "ethics", "morals",
+            "configuration", "setup", "message", "messages",
+        ];
+        string[] secretWords =
+        [
+            "secret", "secrets", "key", "keys", "password", "passwords", "credential", "credentials", "token", "tokens",
+            "variables", "vars", "env", "connection",
+        ];
+        string[] limits =
+        [
+            "restrictions", "limits", "limitations", "filters", "boundaries", "guidelines", "ethics", "morals", "morality",
+            "censorship", "policy", "policies", "rules", "constraints", "guardrails", "safeguards", "principles", "programming",
+        ];
+        Require(P.OverrideStrong(), nouns);
+        Require(P.OverrideFlexible(), nouns);
+        Require(P.OverrideSystemMessage(), nouns);
+        Require(P.IgnoreAboveInstead(), "instead");
+        Require(P.IgnoreTheTask(), "question", "task", "request", "query", "assignment", "job");
+        Require(P.ForgetEverythingTold(), "told", "taught", "instructed", "programmed", "given", "trained", "said", "learned", "learnt", "know");
+        Require(P.ForgetEverythingAbove(), "above", "before", "previously", "prior", "earlier", "far", "now", "point");
+        Require(P.InstructionsVoid(), "cancelled", "canceled", "void", "null", "irrelevant", "obsolete", "revoked", "invalid", "overridden", "superseded", "lifted", "removed", "suspended", "disabled", "deprecated", "outdated", "replaced", "gone", "deleted", "longer");
+        Require(P.IgnoreTheUser(), "user", "user's", "human", "human's", "operator", "operator's", "requester", "requester's");
+        Require(P.ModeSwitch(), "mode", "modus");
+        Require(P.NoLongerBound(), "longer", "free", "freed", "liberated", "unshackled", "released");
+        Require(P.YouDontHaveToFollow(), "follow", "obey", "respect", "adhere", "comply", "abide", "care", "worry");
+        Require(P.SecretsYouCanAccessAt(), "secrets", "keys", "credentials", "tokens", "passwords");
+        Require(P.YouAreRequired(), "required", "instructed", "ordered", "commanded", "obligated", "directed", "authorized", "authorised", "must");
+        Require(P.UnrestrictedPersona(), "unrestricted", "unfiltered", "uncensored", "evil", "rogue", "jailbroken", "amoral", "unethical", "unaligned", "lawless", "unhinged", "immoral", "malicious");
+        Require(P.PromptExtraction(), [.. nouns, "preprompt", "settings", "briefing", "text", "words", "everything", "above", "before", "received", "given", "told", "started", "initialized", "initialised"]);
+        Require(P.SecretsFromEnvironment(), secretWords);
+        Require(P.AllSecrets(), secretWords);
+        Require(P.YourSecrets(), secretWords);
+        Require(P.AiWithoutLimitsAt(), "without", "no", "bound", "unbound", "free", "freed", "released", "liberated", "beyond", "ignoring");
+        Require(P.AnswerWithoutFiltersAt(), "filter", "filters", "filtering", "restrictions", "censorship", "limitations", "limits", "safety", "guardrails", "moderation", "warning", "warnings", "disclaimer", "disclaimers", "caveat", "caveats", "refusal", "refusals");
+        Require(P.StayInCharacter(), "character");
+        Require(P.AnswersAnythingAt(), "anything", "everything", "no", "refuse", "decline");
+        Require(P.OtherUsersDataAt(), "messages", "conversation", "conversations", "chat", "chats", "data", "history", "email", "emails", "prompts", "prompt", "questions", "session", "sessions", "input", "inputs", "queries");
+        Require(P.Malware(), "malware", "ransomware", "keylogger", "virus", "trojan", "worm", "spyware", "rootkit", "backdoor", "botnet", "infostealer", "stealer", "phishing");
+        Require(P.GrantAdmin(), "admin", "administrator", "root", "superuser", "owner", "sudo", "full");
+        Require(P.ApprovePayment(), "payment", "transaction", "transfer", "order", "refund", "invoice", "request", "claim", "loan", "application", "wire");
+        Require(P.DumpTable(), "table", "database", "db", "records", "data", "list", "dump", "files", "emails", "users", "messages", "repositories", "backups", "logs");
+        Require(P.ResponseManipulationAt(), "reply", "replies", "response", "responses", "answer", "answers", "message", "messages", "output", "outputs", "normally");
+        Require(P.CallTool(), "tool", "function", "plugin", "api", "action", "command", "code", "script");
+        Require(P.DisableSafety(), "moderation", "guardrail", "guardrails", "content", "safety", "censorship", "restrictions", "ethical", "filter", "filters");
+        Require(P.RevealConfidential(), "confidential", "sensitive", "private", "internal", "classified", "secret", "personal", "proprietary");
+        Require(P.ComplyWithEverything(), "every", "all", "any", "each");
+        Require(P.EndOfInputAt(), "here", "input", "prompt", "instructions", "document", "context", "data", "conversation", "content");
+        Require(P.AuthorityClaimAt(), "this", "i", "i'm", "behalf", "from", "you");
+        Require(P.NewRules(), [.. nouns, "task", "tasks", "job", "goal", "purpose", "objective", "mission", "role", "now", "moment", "point", "henceforth"]);
+        Require(P.SystemOverride(), "override");
+        Require(P.AmoralTraitsAt(), "machiavellian", "ethics", "morals", "ethical", "moral", "filters", "norms", "free", "care", "refuse", "refuses", "say", "says");
+        Require(P.OverrideSpanish(), "instrucciones", "instrucción", "instruccion", "reglas", "indicaciones", "directrices", "normas", "órdenes", "ordenes", "restricciones");
+        Require(P.OverrideFrench(), "instructions", "consignes", "règles", "regles", "directives", "prompt", "ordres", "restrictions");
+        Require(P.OverrideItalianPortuguese(), "istruzioni", "regole", "direttive", "instruções", "instrucoes", "regras", "diretrizes");
+        Require(P.OverrideDutch(), "instructies", "instructie", "regels", "opdrachten", "richtlijnen", "prompt", "systeemprompt", "aanwijzingen", "beperkingen");
+        Require(P.OverrideGerman(), "anweisungen", "anweisung", "anordnungen", "regeln", "instruktionen", "vorgaben", "richtlinien", "befehle", "systemanweisungen", "systemprompt", "einschränkungen");
+        Require(P.PersonaName(), "dan", "stan", "aim", "dude", "kevin", "ucar", "apophis", "betterdan", "antigpt", "evilbot", "devmode", "nraf", "basedgpt", "oppo", "bish", "jailbreak", "freedomgpt", "chaosgpt", "wormgpt", "fraudgpt", "darkgpt", "mongo", "developer", "anything", "evil", "maximum");
+        Require(P.JailbreakTermsAt(), "anything", "mode", "version", "ai", "assistant", "model", "chatbot", "persona", "prompt", "activated");
+        Require(P.DeceasedRelative(), "late", "deceased", "dead", "dying", "departed", "passed");
+        Require(P.WhenYouReadThis(), "read", "see", "process", "summarize", "summarise", "encounter", "finish", "parse", "ingest");
+        Require(P.CallFunctionSyntaxAt(), "call", "invoke", "execute", "run", "trigger");
+        Require(P.StartsWithYouAreAt(), "you", "you're", "your", "system");
+        Require(P.CompleteThePromptAt(), [.. nouns, "says", "say", "reads", "read", "fill", "complete", "continue", "finish"]);
+        Require(P.IfYouAreAnAiAt(), "ai", "llm", "model", "assistant", "bot", "agent", "chatbot", "gpt", "automated");
+        Require(P.AssistantMust(), "must", "shall", "should", "will", "required", "instructed");
+        Require(P.AddressedToAi(), "ai", "assistant", "bot", "chatbot", "model", "llm", "gpt", "chatgpt", "claude", "copilot", "gemini", "agent", "agents", "assistants", "models", "systems", "system", "summarizer", "summariser", "crawler", "scraper", "crawlers", "scrapers");
+        Require(P.FillBeaconWithDataAt(), "api", "key", "keys", "email", "password", "passwords", "secret", "secrets", "token", "tokens", "credentials", "conversation", "history", "data", "session", "cookies", "messages", "summary");
+        Require(P.AppendDataToUrlAt(), "url", "link", "query", "parameter", "image", "encoded", "base64", "img", "picture", "pixel", "src", "address");
+
+        var anchored = new Dictionary<string, HashSet<int>>(StringComparer.OrdinalIgnoreCase);
+        var required = new Dictionary<string, UInt128>(StringComparer.OrdinalIgnoreCase);
+        var meta = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
         var bySymbol = new Dictionary<string, HashSet<int>>(StringComparer.OrdinalIgnoreCase);
+        UInt128 needMask = 0;
         foreach (var rule in Rules)
         {
             foreach (var anchor in rule.Anchors)
@@ -244,11 +344,8 @@ internal sealed class InjectionDetector : IInjectionDetector
                 if (char.IsLetter(anchor[0]))
                 {
                     var first = anchor.Split(' ')[0];
-                    if (!byWord.TryGetValue(first, out var set)) byWord[first] = set = [];
+                    if (!anchored.TryGetValue(first, out var set)) anchored[first] = set = [];
                     set.Add(rule.Index);
-                    var a = char.ToLowerInvariant(first[0]);
-                    var b = first.Length > 1 ? char.ToLowerInvariant(first[1]) : '\0';
-                    if (a < 128 && b < 128) FirstTwo[(a * 128) + b] = true;
                 }
                 else
                 {
@@ -256,9 +353,45 @@ internal sealed class InjectionDetector : IInjectionDetector
                     set.Add(rule.Index);
                 }
             }
+
+            if (need.TryGetValue(rule.Index, out var words))
+            {
+                needMask |= UInt128.One << rule.Index;
+                foreach (var w in words) required[w] = required.GetValueOrDefault(w) | (UInt128.One << rule.Index);
+            }
         }
 
-        RulesByWord = byWord.ToFrozenDictionary(kv => kv.Key, kv => kv.Value.Order().ToArray(), StringComparer.OrdinalIgnoreCase)
+        foreach (var phrase in MetaPhrases)
+        {
+            var first = phrase.Split(' ', '-')[0];
+            if (!meta.TryGetValue(first, out var phrases)) meta[first] = phrases = [];
+            phrases.Add(phrase);
+        }
+
+        NeedMask = needMask;
+        UInt128 Bit(Regex regex) => UInt128.One << list.First(rule => ReferenceEquals(rule.Regex, regex)).Index;
+        CharNeeds =
+        [
+            ('#', Bit(P.MarkdownRoleHeaderAt())),
+            (':', Bit(P.RoleLineAt()) | Bit(P.JsonSystemRoleAt()) | Bit(P.BracketedRoleAt())),
+            ('(', Bit(P.CallFunctionSyntaxAt())),
+        ];
+        var keys = anchored.Keys.Concat(required.Keys).Concat(meta.Keys).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        foreach (var k in keys)
+        {
+            uint h = 0;
+            foreach (var c in k) h = HashStep(h, c);
+            var bit = FilterBit(h);
+            WordFilter[bit >> 6] |= 1UL << (bit & 63);
+        }
+
+        Words = keys.ToFrozenDictionary(
+                k => k,
+                k => new WordInfo(
+                    anchored.TryGetValue(k, out var r) ? r.Order().ToArray() : [],
+                    required.GetValueOrDefault(k),
+                    meta.TryGetValue(k, out var m) ? m.ToArray() : null),
+                StringComparer.OrdinalIgnoreCase)
             .GetAlternateLookup<ReadOnlySpan<char>>();
         var symbols = bySymbol.ToArray();
         RulesBySymbol = symbols.Select(kv => kv.Value.Order().ToArray()).ToArray();
@@ -317,7 +450,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         var score = 1.0 - state.Product;
 
         // Discussion of attacks rather than an attack: damp.
-        if (score > 0 && MentionsAttackTopic(text))
+        if (score > 0 && state.Meta)
         {
             var questionLike = text.Contains('?') || StartsWithQuestionWord(text);
             if (!state.UnquotedStrong || (questionLike && !state.ActionOrExtraction))
@@ -341,6 +474,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         public bool ActionOrExtraction;
         public List<(int Start, int End)>? Quotes;
         public bool QuotesComputed;
+        public bool Meta;
 
         /// <summary>A pattern ran out of time: reported as a signal; the score keeps what was found.</summary>
         public void TimedOut()
@@ -361,41 +495,80 @@ internal sealed class InjectionDetector : IInjectionDetector
     {
         var span = text.AsSpan();
         UInt128 scanMask = 0;
-
-        // Words: one pass, a two-letter quick reject, then a dictionary lookup of the word.
-        for (var i = 0; i < span.Length;)
+        UInt128 seen = 0;
+        var attempts = ArrayPool<int>.Shared.Rent(256);
+        var count = 0;
+        try
         {
-            if (!char.IsLetter(span[i]))
+            // Pass 1 over the words: collect anchored attempts, note required words and discussion vocabulary.
+            for (var i = 0; i < span.Length;)
             {
+                if (!char.IsLetter(span[i]))
+                {
+                    i++;
+                    continue;
+                }
+
+                var start = i;
+                var h = HashStep(0, span[i]);
                 i++;
-                continue;
+                while (i < span.Length && (char.IsLetterOrDigit(span[i]) || (span[i] is '\'' or '’' && i + 1 < span.Length && char.IsLetter(span[i + 1]))))
+                {
+                    h = HashStep(h, span[i]);
+                    i++;
+                }
+
+                if (start > 0 && char.IsAsciiDigit(span[start - 1])) continue;
+                var bit = FilterBit(h);
+                if ((WordFilter[bit >> 6] & (1UL << (bit & 63))) == 0) continue;
+                if (!Words.TryGetValue(span[start..i], out var info)) continue;
+                seen |= info.Required;
+                if (info.MetaPhrases is { } phrases && !state.Meta)
+                {
+                    foreach (var phrase in phrases)
+                    {
+                        var end = start + phrase.Length;
+                        if (span[start..].StartsWith(phrase, StringComparison.OrdinalIgnoreCase) && (end >= span.Length || !char.IsLetter(span[end])))
+                        {
+                            state.Meta = true;
+                            break;
+                        }
+                    }
+                }
+
+                foreach (var r in info.Rules) Collect(r, start, ref attempts, ref count, ref scanMask);
             }
 
-            var start = i;
-            i++;
-            while (i < span.Length && (char.IsLetterOrDigit(span[i]) || (span[i] is '\'' or '’' && i + 1 < span.Length && char.IsLetter(span[i + 1])))) i++;
-            if (start > 0 && char.IsAsciiDigit(span[start - 1])) continue;
-            var word = span[start..i];
-            if (word.Length > 1)
+            // Symbols: "<|", "![", "[INST]", "/.ssh/", "@assistant", ….
+            Span<int> ids = stackalloc int[8];
+            for (var p = SymbolAnchors.Next(span, 0); p >= 0; p = SymbolAnchors.Next(span, p + 1))
             {
-                var a = char.ToLowerInvariant(word[0]);
-                var b = char.ToLowerInvariant(word[1]);
-                if (a < 128 && b < 128 && !FirstTwo[(a * 128) + b]) continue;
+                var n = SymbolAnchors.MatchesAt(span, p, ids);
+                for (var k = 0; k < n; k++)
+                {
+                    foreach (var r in RulesBySymbol[ids[k]]) Collect(r, p, ref attempts, ref count, ref scanMask);
+                }
             }
 
-            if (!RulesByWord.TryGetValue(word, out var rules)) continue;
-            foreach (var r in rules) TryRule(text, r, start, ref state, ref scanMask);
+            // Pass 2: anchored attempts of rules whose required words (and characters) occur.
+            var skip = NeedMask & ~seen;
+            foreach (var (c, rules) in CharNeeds)
+            {
+                if (span.IndexOf(c) < 0) skip |= rules;
+            }
+
+            for (var a = 0; a < count; a++)
+            {
+                var r = attempts[a] & 127;
+                if (((skip >> r) & UInt128.One) != 0) continue;
+                TryRule(text, r, attempts[a] >> 7, ref state);
+            }
+
+            scanMask &= ~skip;
         }
-
-        // Symbols: "<|", "![", "[INST]", "/.ssh/", "@assistant", ….
-        Span<int> ids = stackalloc int[8];
-        for (var p = SymbolAnchors.Next(span, 0); p >= 0; p = SymbolAnchors.Next(span, p + 1))
+        finally
         {
-            var n = SymbolAnchors.MatchesAt(span, p, ids);
-            for (var k = 0; k < n; k++)
-            {
-                foreach (var r in RulesBySymbol[ids[k]]) TryRule(text, r, p, ref state, ref scanMask);
-            }
+            ArrayPool<int>.Shared.Return(attempts);
         }
 
         if (scanMask == 0) return;
@@ -419,18 +592,34 @@ internal sealed class InjectionDetector : IInjectionDetector
         }
     }
 
-    private static void TryRule(string text, int r, int position, ref ScoreState state, ref UInt128 scanMask)
+    private static void Collect(int r, int position, ref int[] attempts, ref int count, ref UInt128 scanMask)
     {
-        if (state.Fired[r]) return;
-        var rule = Rules[r];
-        if (!rule.AtAnchor)
+        if (!Rules[r].AtAnchor)
         {
             scanMask |= UInt128.One << r;
             return;
         }
 
+        if (count == attempts.Length)
+        {
+            var bigger = ArrayPool<int>.Shared.Rent(attempts.Length * 2);
+            attempts.AsSpan().CopyTo(bigger);
+            ArrayPool<int>.Shared.Return(attempts);
+            attempts = bigger;
+        }
+
+        attempts[count++] = (position << 7) | r;
+    }
+
+    private static void TryRule(string text, int r, int position, ref ScoreState state)
+    {
+        if (state.Fired[r]) return;
+        var rule = Rules[r];
+
         try
         {
+            // All anchored patterns start with \G: IsMatch answers for this position only.
+            if (!rule.Regex.IsMatch(text.AsSpan(), position)) return;
             foreach (var m in rule.Regex.EnumerateMatches(text.AsSpan(), position))
             {
                 if (m.Index == position) Fire(text, rule, m.Index, m.Length, ref state);
@@ -523,28 +712,6 @@ internal sealed class InjectionDetector : IInjectionDetector
         return rule.Weight;
     }
 
-    /// <summary>Vocabulary of discussion about attacks (questions, training, filters, definitions).</summary>
-    private static bool MentionsAttackTopic(string text)
-    {
-        var span = text.AsSpan();
-        for (var i = 0; i < span.Length;)
-        {
-            var k = span[i..].IndexOfAny(MetaSearch);
-            if (k < 0) return false;
-            var p = i + k;
-            i = p + 1;
-            if (p > 0 && char.IsLetter(span[p - 1])) continue;
-            foreach (var (phrase, stem) in MetaIsStem)
-            {
-                if (!span[p..].StartsWith(phrase, StringComparison.OrdinalIgnoreCase)) continue;
-                var end = p + phrase.Length;
-                if (stem || end >= span.Length || !char.IsLetter(span[end])) return true;
-            }
-        }
-
-        return false;
-    }
-
     private static bool StartsWithQuestionWord(string text)
     {
         ReadOnlySpan<string> words = ["what", "how", "why", "is ", "are ", "can ", "could ", "should ", "explain", "define", "describe", "give me a definition", "which", "wat ", "was ", "qu'est", "qué", "que ", "write a blog", "write an article", "write an essay", "summarize the history"];
@@ -574,18 +741,21 @@ internal sealed class InjectionDetector : IInjectionDetector
         return false;
     }
 
+    private static readonly SearchValues<char> QuoteChars = SearchValues.Create("\"“”«»`'‘’");
+
     /// <summary>Regions between matching quotes: "…", “…”, «…», `…` and '…' (apostrophes inside words ignored).</summary>
     private static List<(int, int)>? QuotedRegions(string text)
     {
         List<(int, int)>? regions = null;
         var open = -1;
         var openChar = '\0';
-        for (var i = 0; i < text.Length; i++)
+        var span = text.AsSpan();
+        for (var i = span.IndexOfAny(QuoteChars); i >= 0;)
         {
-            var c = text[i];
+            var c = span[i];
             if (open < 0)
             {
-                if (c is '"' or '“' or '«' or '`' || (c is '\'' or '‘' && (i == 0 || !char.IsLetterOrDigit(text[i - 1]))))
+                if (c is '"' or '“' or '«' or '`' || (c is '\'' or '‘' && (i == 0 || !char.IsLetterOrDigit(span[i - 1]))))
                 {
                     open = i;
                     openChar = c;
@@ -598,7 +768,7 @@ internal sealed class InjectionDetector : IInjectionDetector
                     '“' => c == '”',
                     '«' => c == '»',
                     '‘' => c == '’',
-                    '\'' => c == '\'' && (i + 1 >= text.Length || !char.IsLetterOrDigit(text[i + 1])),
+                    '\'' => c == '\'' && (i + 1 >= span.Length || !char.IsLetterOrDigit(span[i + 1])),
                     _ => c == openChar,
                 };
                 if (close)
@@ -607,6 +777,9 @@ internal sealed class InjectionDetector : IInjectionDetector
                     open = -1;
                 }
             }
+
+            var next = span[(i + 1)..].IndexOfAny(QuoteChars);
+            i = next < 0 ? -1 : i + 1 + next;
         }
 
         return regions;
@@ -643,18 +816,34 @@ internal sealed class InjectionDetector : IInjectionDetector
         if (sub.Score > 0.2 && sub.Score > (1.0 - state.BaseProduct) + 0.15) state.Add("obfuscated_instruction", sub.Score * 0.95);
     }
 
-    /// <summary>Base64 and hex runs that decode to mostly printable text.</summary>
+    private static readonly SearchValues<char> Base64Run =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=");
+
+    private static readonly SearchValues<char> SpacingSeparators = SearchValues.Create(" .-_*");
+
+    /// <summary>Base64 and hex runs (16+ characters) that decode to mostly printable text.</summary>
     private static IEnumerable<string> EncodedRuns(string text)
     {
         var i = 0;
         while (i < text.Length)
         {
-            while (i < text.Length && !IsB64(text[i])) i++;
+            var len = text.AsSpan(i).IndexOfAnyExcept(Base64Run);
+            if (len < 0) len = text.Length - i;
+            if (len == 0)
+            {
+                var next = text.AsSpan(i).IndexOfAny(Base64Run);
+                if (next < 0) break;
+                i += next;
+                continue;
+            }
+
             var start = i;
-            while (i < text.Length && (IsB64(text[i]) || text[i] == '=')) i++;
-            var len = i - start;
+            i += len;
             if (len < 16 || len > 16 * 1024) continue;
             var run = text.AsSpan(start, len);
+
+            // Encoded text mixes cases and digits; a long word or identifier does not.
+            if (!SecretHeuristics.HasDigit(run) && !run.ContainsAny('+', '/') && !SecretHeuristics.HasUpperAndLower(run)) continue;
             var decoded = DecodeHex(run) ?? DecodeBase64(run);
             if (decoded is not null) yield return decoded;
         }
@@ -666,23 +855,31 @@ internal sealed class InjectionDetector : IInjectionDetector
     {
         var body = run.TrimEnd('=');
         if (body.Length < 16) return null;
-        var chars = new char[body.Length + 3];
-        for (var k = 0; k < body.Length; k++)
-        {
-            chars[k] = body[k] switch
-            {
-                '-' => '+',
-                '_' => '/',
-                var c => c,
-            };
-        }
-
         var n = body.Length;
         if (n % 4 == 1) return null;
-        while (n % 4 != 0) chars[n++] = '=';
-        var bytes = new byte[n];
-        if (!Convert.TryFromBase64Chars(chars.AsSpan(0, n), bytes, out var written)) return null;
-        return PrintableText(bytes.AsSpan(0, written));
+        var chars = ArrayPool<char>.Shared.Rent(n + 3);
+        var bytes = ArrayPool<byte>.Shared.Rent(n + 3);
+        try
+        {
+            for (var k = 0; k < body.Length; k++)
+            {
+                chars[k] = body[k] switch
+                {
+                    '-' => '+',
+                    '_' => '/',
+                    var c => c,
+                };
+            }
+
+            while (n % 4 != 0) chars[n++] = '=';
+            if (!Convert.TryFromBase64Chars(chars.AsSpan(0, n), bytes, out var written)) return null;
+            return PrintableText(bytes.AsSpan(0, written));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     private static string? DecodeHex(ReadOnlySpan<char> run)
@@ -699,13 +896,15 @@ internal sealed class InjectionDetector : IInjectionDetector
 
     private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static string? PrintableText(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < 8) return null;
         string s;
         try
         {
-            s = new UTF8Encoding(false, true).GetString(bytes);
+            s = StrictUtf8.GetString(bytes);
         }
         catch (DecoderFallbackException)
         {
@@ -779,17 +978,29 @@ internal sealed class InjectionDetector : IInjectionDetector
     private static bool TryCollapseSpacedLetters(string text, out string collapsed)
     {
         collapsed = "";
-        var run = 0;
+
+        // Cheap pass over the separators: count single letters separated by one separator.
         var best = 0;
-        for (var k = 0; k < text.Length; k++)
+        var run = 0;
+        var last = -2;
+        var span = text.AsSpan();
+        for (var k = span.IndexOfAny(SpacingSeparators); k >= 0;)
         {
-            var single = char.IsLetter(text[k]) && (k == 0 || !char.IsLetter(text[k - 1])) && (k + 1 >= text.Length || !char.IsLetter(text[k + 1]));
-            if (single) run++;
-            else if (char.IsLetter(text[k])) run = 0;
-            best = Math.Max(best, run);
+            var single = k >= 1 && char.IsLetter(span[k - 1]) && (k < 2 || !char.IsLetter(span[k - 2]))
+                         && k + 1 < span.Length && char.IsLetter(span[k + 1]) && (k + 2 >= span.Length || !char.IsLetter(span[k + 2]));
+            if (single)
+            {
+                run = k - last == 2 ? run + 1 : 1;
+                last = k;
+                best = Math.Max(best, run);
+            }
+
+            var next = span[(k + 1)..].IndexOfAny(SpacingSeparators);
+            k = next < 0 ? -1 : k + 1 + next;
         }
 
-        if (best < 6) return false;
+        // Five separators in a row join six single letters.
+        if (best < 5) return false;
         var sb = new StringBuilder(text.Length);
         for (var k = 0; k < text.Length; k++)
         {
