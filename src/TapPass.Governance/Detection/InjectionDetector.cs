@@ -143,6 +143,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("direct_override", Category.Override, 0.7, P.IgnoreAboveInstead(), "ignore", "disregard", "forget");
         At("direct_override", Category.Override, 0.45, P.IgnoreTheTask(), "ignore", "disregard", "forget", "skip", "abandon", "drop");
         At("direct_override", Category.Override, 0.3, P.AndInsteadAt(), "instead");
+        At("direct_override", Category.Override, 0.7, P.SupersedesEverything(), "override", "overrides", "supersede", "supersedes", "replace", "replaces", "cancel", "cancels", "trumps", "outranks", "takes");
         At("direct_override", Category.Override, 0.8, P.ForgetEverythingTold(), "ignore", "disregard", "forget", "erase", "discard", "set aside", "put aside", "drop", "abandon", "throw", "wipe", "clear", "delete", "dismiss");
         At("direct_override", Category.Override, 0.55, P.ForgetEverythingAbove(), "ignore", "disregard", "forget", "erase", "discard");
         At("direct_override", Category.Override, 0.8, P.InstructionsVoid(), "all", "previous", "prior", "earlier", "above", "preceding", "old", "original", "your", "former", "existing", "initial", "system", "current");
@@ -169,6 +170,9 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("role_hijack", Category.Hijack, 0.6, P.UnrestrictedPersona(), "you are", "you're", "unfiltered", "uncensored", "unrestricted", "amoral", "unaligned", "jailbroken");
         At("role_hijack", Category.Hijack, 0.35, P.AmoralTraitsAt(), "machiavellian", "no", "strives", "broken", "doesn't", "does", "don't", "dont", "do", "never", "without");
         At("no_restrictions", Category.Hijack, 0.6, P.NoLongerBound(), "you");
+        At("role_hijack", Category.Hijack, 0.45, P.YouWereUpgraded(), "you");
+        At("role_hijack", Category.Hijack, 0.6, P.OppositeOfRules(), "the", "a", "an", "opposite");
+        At("role_hijack", Category.Hijack, 0.55, P.RelativeWhoUsedTo(), "you", "you're", "pretend", "act", "be", "play", "roleplay");
         At("no_restrictions", Category.Hijack, 0.7, P.YouDontHaveToFollow(), "you");
         At("role_hijack", Category.Hijack, 0.6, P.DualResponseAt(), "two", "dual", "both");
         At("no_restrictions", Category.Hijack, 0.45, P.AnswersAnythingAt(), "answers", "answer", "respond", "responds", "does", "do", "will", "says", "say", "writes", "write", "tells", "tell", "never", "can't", "cannot", "won't");
@@ -212,14 +216,16 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("indirect_injection", Category.Indirect, 0.45, P.BracketedRoleAt(), [.. aiNouns, "system", "note", "instruction", "instructions"]);
         Scan("hidden_text", Category.Indirect, 0.3, P.HiddenText(), "<div", "<span", "<p ", "<section", "<font", "<!--");
         At("hidden_text", Category.Indirect, 0.3, P.WhiteTextAt(), "color");
+        At("hidden_text", Category.Indirect, 0.3, P.InvisibleMarker(), "invisible", "hidden", "white", "tiny", "zero", "not");
         At("indirect_injection", Category.Indirect, 0.45, P.AiCommaImperativeAt(), [.. aiNouns, "gpt", "chatgpt", "claude", "copilot", "@assistant", "@ai", "@bot", "@copilot", "@claude", "@chatgpt", "@gpt", "@agent"]);
         At("indirect_injection", Category.Indirect, 0.3, P.YouAreRequired(), "you");
-        At("indirect_injection", Category.Indirect, 0.4, P.AssistantMust(), aiNouns);
-        At("indirect_injection", Category.Indirect, 0.4, P.WhenYouReadThis(), "when", "if", "once", "after", "as soon as");
+        At("indirect_injection", Category.Indirect, 0.4, P.AssistantMust(), [.. aiNouns, "assistants", "models", "bots", "agents", "llms", "ais", "language", "any"]);
+        At("indirect_injection", Category.Indirect, 0.4, P.WhenYouReadThis(), "when", "while", "if", "once", "after", "as soon as");
 
         // Actions the user did not ask for.
         At("data_exfiltration", Category.Payload, 0.4, P.SendTo(), "send", "forward", "email", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "share", "report", "deliver", "copy", "relay", "submit", "append", "attach", "log", "save", "store", "write", "push", "beam", "cc", "bcc");
         At("unrequested_action", Category.Payload, 0.3, P.TransferFunds(), "transfer");
+        At("unrequested_action", Category.Payload, 0.3, P.IssueRefund(), "issue", "give", "grant", "process", "send");
         At("unrequested_action", Category.Payload, 0.3, P.ApprovePayment(), "confirm", "approve", "mark", "authorize", "authorise", "validate", "report", "state", "declare", "say");
         At("unrequested_action", Category.Payload, 0.3, P.GrantAdmin(), "give", "grant", "assign", "make", "elevate", "promote", "add");
         At("pwned_marker", Category.Payload, 0.45, P.PwnedAt(), "pwned", "i");
@@ -309,6 +315,12 @@ internal sealed class InjectionDetector : IInjectionDetector
         Require(P.DisableSafety(), "moderation", "guardrail", "guardrails", "content", "safety", "censorship", "restrictions", "ethical", "filter", "filters");
         Require(P.RevealConfidential(), "confidential", "sensitive", "private", "internal", "classified", "secret", "personal", "proprietary");
         Require(P.ComplyWithEverything(), "every", "all", "any", "each");
+        Require(P.SupersedesEverything(), "anything", "everything", "all", "any", "your", "previous", "prior", "earlier", "other");
+        Require(P.YouWereUpgraded(), "upgraded", "updated", "patched", "reprogrammed", "reconfigured", "unlocked", "jailbroken", "liberated", "freed", "rebooted");
+        Require(P.OppositeOfRules(), "opposite");
+        Require(P.RelativeWhoUsedTo(), "grandmother", "grandma", "granny", "grandfather", "grandpa", "uncle", "aunt", "mother", "mom", "mum", "father", "dad");
+        Require(P.InvisibleMarker(), "invisible", "hidden", "text", "visible");
+        Require(P.IssueRefund(), "refund");
         Require(P.EndOfInputAt(), "here", "input", "prompt", "instructions", "document", "context", "data", "conversation", "content");
         Require(P.AuthorityClaimAt(), "this", "i", "i'm", "behalf", "from", "you");
         Require(P.NewRules(), [.. nouns, "task", "tasks", "job", "goal", "purpose", "objective", "mission", "role", "now", "moment", "point", "henceforth"]);
@@ -322,12 +334,12 @@ internal sealed class InjectionDetector : IInjectionDetector
         Require(P.PersonaName(), "dan", "stan", "aim", "dude", "kevin", "ucar", "apophis", "betterdan", "antigpt", "evilbot", "devmode", "nraf", "basedgpt", "oppo", "bish", "jailbreak", "freedomgpt", "chaosgpt", "wormgpt", "fraudgpt", "darkgpt", "mongo", "developer", "anything", "evil", "maximum");
         Require(P.JailbreakTermsAt(), "anything", "mode", "version", "ai", "assistant", "model", "chatbot", "persona", "prompt", "activated");
         Require(P.DeceasedRelative(), "late", "deceased", "dead", "dying", "departed", "passed");
-        Require(P.WhenYouReadThis(), "read", "see", "process", "summarize", "summarise", "encounter", "finish", "parse", "ingest");
+        Require(P.WhenYouReadThis(), "read", "see", "process", "summarize", "summarise", "encounter", "finish", "parse", "ingest", "summarizing", "summarising", "reading", "processing", "translating", "parsing", "ingesting", "indexing");
         Require(P.CallFunctionSyntaxAt(), "call", "invoke", "execute", "run", "trigger");
         Require(P.StartsWithYouAreAt(), "you", "you're", "your", "system");
         Require(P.CompleteThePromptAt(), [.. nouns, "says", "say", "reads", "read", "fill", "complete", "continue", "finish"]);
         Require(P.IfYouAreAnAiAt(), "ai", "llm", "model", "assistant", "bot", "agent", "chatbot", "gpt", "automated");
-        Require(P.AssistantMust(), "must", "shall", "should", "will", "required", "instructed");
+        Require(P.AssistantMust(), "must", "shall", "should", "will", "required", "instructed", "to");
         Require(P.AddressedToAi(), "ai", "assistant", "bot", "chatbot", "model", "llm", "gpt", "chatgpt", "claude", "copilot", "gemini", "agent", "agents", "assistants", "models", "systems", "system", "summarizer", "summariser", "crawler", "scraper", "crawlers", "scrapers");
         Require(P.FillBeaconWithDataAt(), "api", "key", "keys", "email", "password", "passwords", "secret", "secrets", "token", "tokens", "credentials", "conversation", "history", "data", "session", "cookies", "messages", "summary");
         Require(P.AppendDataToUrlAt(), "url", "link", "query", "parameter", "image", "encoded", "base64", "img", "picture", "pixel", "src", "address");
