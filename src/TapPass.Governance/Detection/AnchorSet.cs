@@ -10,6 +10,12 @@ namespace TapPass.Governance.Detection;
 internal sealed class AnchorSet
 {
     private readonly SearchValues<string> _values;
+
+    /// <summary>
+    /// When every anchor starts with one of a few punctuation characters ("&lt;|", "![", "/.ssh/"), a vectorised
+    /// search for those characters followed by a check is much cheaper than a multi-string search.
+    /// </summary>
+    private readonly SearchValues<char>? _firstChars;
     private readonly Entry[][] _byFirstChar = new Entry[128][];
     private readonly Dictionary<char, Entry[]> _byOtherFirstChar = [];
     private readonly StringComparison _comparison;
@@ -30,6 +36,8 @@ internal sealed class AnchorSet
         }
 
         _values = SearchValues.Create(all.Select(a => a.Text).Distinct(StringComparer.Ordinal).ToArray(), _comparison);
+        var firsts = all.Select(a => a.Text[0]).Distinct().ToArray();
+        if (firsts.Length <= 6 && firsts.All(c => !char.IsLetterOrDigit(c))) _firstChars = SearchValues.Create(firsts);
         foreach (var group in all.GroupBy(a => Key(a.Text[0])))
         {
             var entries = group.OrderByDescending(a => a.Text.Length).ToArray();
@@ -44,8 +52,23 @@ internal sealed class AnchorSet
     public int Next(ReadOnlySpan<char> text, int start)
     {
         if ((uint)start >= (uint)text.Length) return -1;
-        var i = text[start..].IndexOfAny(_values);
-        return i < 0 ? -1 : start + i;
+        if (_firstChars is null)
+        {
+            var i = text[start..].IndexOfAny(_values);
+            return i < 0 ? -1 : start + i;
+        }
+
+        Span<int> ids = stackalloc int[1];
+        for (var p = start; p < text.Length;)
+        {
+            var k = text[p..].IndexOfAny(_firstChars);
+            if (k < 0) return -1;
+            p += k;
+            if (MatchesAt(text, p, ids) > 0) return p;
+            p++;
+        }
+
+        return -1;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Collections.Frozen;
 using System.Text;
 using System.Text.RegularExpressions;
 using P = TapPass.Governance.Detection.InjectionPatterns;
@@ -57,9 +58,31 @@ internal sealed class InjectionDetector : IInjectionDetector
     private sealed record Rule(int Index, string Signal, Category Category, double Weight, Regex Regex, bool AtAnchor, string[] Anchors);
 
     private static readonly Rule[] Rules;
-    private static readonly AnchorSet Anchors;
-    private static readonly int[][] RulesByAnchor;
-    private static readonly bool[] AnchorStartsWithLetter;
+
+    /// <summary>What a word of the text means to the rules: anchors, required words, start of a discussion phrase.</summary>
+    private sealed record WordInfo(int[] Rules, UInt128 Required, string[]? MetaPhrases);
+
+    /// <summary>Words of interest (case-insensitive): anchor words, required words and discussion vocabulary.</summary>
+    private static readonly FrozenDictionary<string, WordInfo>.AlternateLookup<ReadOnlySpan<char>> Words;
+
+    /// <summary>Rules that run only when one of their required words occurs somewhere in the text.</summary>
+    private static readonly UInt128 NeedMask;
+
+    /// <summary>Rules that need a character in the text: '#' (markdown headers), ':' (role lines), '(' (calls).</summary>
+    private static readonly (char Char, UInt128 Rules)[] CharNeeds;
+
+    /// <summary>A 64 Kbit filter over the hashes of <see cref="Words"/>: most words of a text skip the lookup.</summary>
+    private static readonly ulong[] WordFilter = new ulong[1024];
+
+    private static uint HashStep(uint h, char c) =>
+        (h * 31) + (c < 128 ? (c is >= 'A' and <= 'Z' ? (uint)(c + 32) : c) : char.ToLowerInvariant(c));
+
+    private static int FilterBit(uint h) => (int)((h ^ (h >> 16)) & 0xFFFF);
+
+    /// <summary>Anchors that do not start with a letter ("&lt;|", "![", "[INST]", "/.ssh/", "@assistant").</summary>
+    private static readonly AnchorSet SymbolAnchors;
+    private static readonly int[][] RulesBySymbol;
+
     private static readonly SearchValues<string> ReversedAnchors = SearchValues.Create(
         ["snoitcurtsni", "erongi", "dragersid", "tpmorp", "suoiverp", "kaerbliaj", "drowssap", "laever", "tegrof"],
         StringComparison.OrdinalIgnoreCase);
@@ -67,152 +90,324 @@ internal sealed class InjectionDetector : IInjectionDetector
         ["vtaber", "vafgehpgvba", "qvfertneq", "cebzcg", "cerivbhf", "flfgrz", "erirny", "wnvyoernx", "cnffjbeq", "sbetrg"],
         StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Phrases of discussion about attacks (damp the score), keyed by their first word.</summary>
+    private static readonly string[] MetaPhrases =
+    [
+        "prompt injection", "prompt injections", "prompt-injection", "injection attack", "injection attacks", "jailbreak",
+        "jailbreaks", "jailbreaking", "jailbroken", "red team", "red teaming", "red-team", "red-teaming", "redteam",
+        "adversarial prompt", "adversarial prompts", "adversarial attack", "adversarial attacks", "adversarial input",
+        "test string", "test strings", "test case", "test cases", "test prompt", "test prompts", "filter", "filters",
+        "detector", "detectors", "detection", "detect", "classifier", "classifiers", "guardrail", "guardrails",
+        "security training", "security awareness", "security research", "security team", "security course",
+        "security slides", "awareness training", "training slides", "example of", "examples of", "for example",
+        "an example", "historical", "historically", "history of", "definition", "define", "explain", "explanation",
+        "research", "researcher", "researchers", "paper", "papers", "thesis", "phenomenon", "flagged", "flags",
+        "false positive", "false positives", "waf", "the string", "keyword", "keywords", "signature", "signatures", "owasp",
+        "mitigate", "mitigation", "mitigations", "defense", "defenses", "defence", "defences", "defend",
+        "protect against", "recognize", "recognise", "recognizing", "recognising", "phrase like", "phrases like",
+        "attackers say", "attackers use", "attackers write", "realistic", "mean", "means", "meaning", "stand for",
+        "used for", "purpose of", "tag", "tags", "special token", "special tokens", "chatml", "chat template",
+        "chat format", "template", "syntax",
+    ];
+
     private readonly InjectionDetectorOptions _options;
 
     static InjectionDetector()
     {
         string[] overrideVerbs =
         [
-            "ignore", "ignoring", "disregard", "forget", "override", "overrule", "bypass", "neglect", "dismiss",
-            "stop following", "do not follow", "don't follow", "dont follow", "no longer follow", "never follow",
-            "set aside", "pay no attention", "discard", "abandon", "drop", "skip", "erase", "delete", "clear", "cancel",
-            "reset", "nullify", "scrap", "ditch", "omit", "suspend", "revoke", "throw", "put aside", "wipe",
+            "ignore", "ignoring", "disregard", "disregarding", "forget", "forgetting", "override", "overrule", "bypass",
+            "neglect", "dismiss", "stop following", "do not follow", "don't follow", "dont follow", "no longer follow",
+            "never follow", "set aside", "pay no attention", "discard", "abandon", "drop", "skip", "erase", "delete",
+            "clear", "cancel", "reset", "nullify", "scrap", "ditch", "omit", "suspend", "revoke", "throw", "put aside",
+            "wipe",
         ];
         string[] showVerbs =
         [
-            "show", "reveal", "print", "repeat", "output", "display", "tell", "give", "leak", "dump", "recite", "write",
-            "spell out", "list", "share", "expose", "disclose", "return", "echo", "paste", "copy", "type out", "read",
-            "provide", "send", "translate", "summarize", "summarise", "encode", "what is", "what are", "what was",
-            "what were", "cat", "respond", "reply", "answer", "include", "start", "quote", "type", "reproduce",
+            "show", "shows", "showing", "reveal", "revealing", "print", "printing", "repeat", "repeating", "output",
+            "display", "tell", "give", "leak", "dump", "recite", "write", "spell out", "list", "share", "expose", "disclose",
+            "return", "echo", "paste", "copy", "type out", "type", "read", "provide", "send", "translate", "summarize",
+            "summarise", "encode", "what is", "what are", "what was", "what were", "cat", "respond", "reply", "answer",
+            "include", "start", "quote", "reproduce",
         ];
+        string[] aiNouns = ["assistant", "ai", "model", "bot", "llm", "agent"];
 
         var list = new List<Rule>();
         void At(string signal, Category c, double w, Regex r, params string[] anchors) => list.Add(new Rule(list.Count, signal, c, w, r, true, anchors));
         void Scan(string signal, Category c, double w, Regex r, params string[] anchors) => list.Add(new Rule(list.Count, signal, c, w, r, false, anchors));
 
+        // Direct override.
         At("direct_override", Category.Override, 0.8, P.OverrideStrong(), overrideVerbs);
-        At("direct_override", Category.Override, 0.8, P.OverrideFlexible(), [.. overrideVerbs, "cast aside", "toss"]);
-        At("direct_override", Category.Override, 0.8, P.OverrideSystemMessage(), [.. overrideVerbs, "pay no attention"]);
+        At("direct_override", Category.Override, 0.8, P.OverrideFlexible(), "ignore", "ignoring", "disregard", "disregarding", "forget", "forgetting", "override", "overrule", "bypass", "neglect", "dismiss", "stop following", "do not follow", "don't follow", "dont follow", "no longer follow", "never follow", "set aside", "pay no attention", "discard", "abandon", "drop", "erase", "nullify", "scrap", "ditch", "throw", "put aside", "wipe", "cast aside", "toss");
+        At("direct_override", Category.Override, 0.8, P.OverrideSystemMessage(), "ignore", "ignoring", "disregard", "forget", "override", "bypass", "neglect", "pay no attention", "stop following", "do not follow", "don't follow", "dont follow", "set aside", "drop", "discard");
         At("direct_override", Category.Override, 0.7, P.IgnoreAboveInstead(), "ignore", "disregard", "forget");
         At("direct_override", Category.Override, 0.45, P.IgnoreTheTask(), "ignore", "disregard", "forget", "skip", "abandon", "drop");
-        Scan("direct_override", Category.Override, 0.3, P.AndInstead(), "instead");
+        At("direct_override", Category.Override, 0.3, P.AndInsteadAt(), "instead");
+        At("direct_override", Category.Override, 0.7, P.SupersedesEverything(), "override", "overrides", "supersede", "supersedes", "replace", "replaces", "cancel", "cancels", "trumps", "outranks", "takes");
         At("direct_override", Category.Override, 0.8, P.ForgetEverythingTold(), "ignore", "disregard", "forget", "erase", "discard", "set aside", "put aside", "drop", "abandon", "throw", "wipe", "clear", "delete", "dismiss");
         At("direct_override", Category.Override, 0.55, P.ForgetEverythingAbove(), "ignore", "disregard", "forget", "erase", "discard");
         At("direct_override", Category.Override, 0.8, P.InstructionsVoid(), "all", "previous", "prior", "earlier", "above", "preceding", "old", "original", "your", "former", "existing", "initial", "system", "current");
-        At("new_instructions", Category.Override, 0.35, P.NewRules(), "new", "updated", "revised", "real", "actual", "true", "secret", "your", "from now on");
+        At("new_instructions", Category.Override, 0.35, P.NewRules(), "new", "updated", "revised", "real", "actual", "true", "secret", "override", "urgent", "priority", "your", "from now on", "from this", "starting now", "henceforth");
         At("system_override", Category.Override, 0.6, P.SystemOverride(), "system", "admin", "administrator", "developer", "emergency", "security", "root", "sudo", "master", "god", "maintenance", "override");
         At("direct_override", Category.Override, 0.6, P.IgnoreTheUser(), "ignore", "disregard", "forget", "bypass", "override");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideDutch(), "negeer", "vergeet", "vergeten", "verwaarloos", "omzeil");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideGerman(), "ignorier", "missachte", "vergiss", "vergesse", "vergessen", "übergehe", "umgehe", "verwirf", "überspringe", "vergesst");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideFrench(), "ignore", "oublie", "néglige", "outrepasse", "contourne", "ne tiens", "ne tenez", "ne tenir", "fais abstraction", "faites abstraction");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideSpanish(), "ignora", "ignore", "olvida", "olvide", "omite", "omita", "descarta", "descarte", "no sigas", "no siga", "no obedezca", "haz caso");
-        At("multilingual_override", Category.Override, 0.8, P.OverrideItalianPortuguese(), "ignore", "ignora", "dimentica", "trascura", "esque", "desconsider");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideDutch(), "negeer", "negeren", "vergeet", "vergeten", "verwaarloos", "omzeil", "omzeilen");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideGerman(), "ignoriere", "ignorier", "ignorieren", "ignoriert", "missachte", "missachten", "vergiss", "vergesse", "vergessen", "vergesst", "übergehe", "umgehe", "verwirf", "überspringe");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideFrench(), "ignore", "ignorer", "ignorez", "oublie", "oublier", "oubliez", "néglige", "négligez", "outrepasse", "outrepassez", "contourne", "contournez", "ne tiens", "ne tenez", "ne tenir", "fais abstraction", "faites abstraction");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideSpanish(), "ignora", "ignore", "ignoren", "olvida", "olvide", "olviden", "omite", "omita", "descarta", "descarte", "no sigas", "no siga", "no sigan", "no obedezcas", "no obedezca", "haz caso");
+        At("multilingual_override", Category.Override, 0.8, P.OverrideItalianPortuguese(), "ignore", "ignora", "ignorate", "dimentica", "dimenticate", "trascura", "esqueça", "esqueca", "esqueçam", "desconsidere", "desconsidera");
 
-        At("role_hijack", Category.Hijack, 0.75, P.PersonaName(), "you are", "you're", "you will be", "you shall be", "pretend", "act as", "acting as", "roleplay", "role-play", "play", "become", "becoming", "called", "named", "known as", "going to");
-        Scan("role_hijack", Category.Hijack, 0.6, P.JailbreakTerms(), "do anything now", "jailbr", "dan", "stan", "aim");
-        At("developer_mode", Category.Hijack, 0.65, P.ModeSwitch(), "enter", "enable", "activat", "switch", "turn on", "turning on", "unlock", "go into", "boot into", "you are in", "you are now in", "now in", "put yourself", "engage", "initiate");
-        Scan("no_restrictions", Category.Hijack, 0.6, P.AiWithoutLimits(), "without", "with no", "has no", "have no", "not bound", "unbound", "free of", "free from", "freed from", "released from", "liberated from", "beyond", "ignoring", "no longer has", "no longer have");
-        Scan("disable_safety", Category.Hijack, 0.6, P.SafetyDisabledClaim(), "safety", "filter", "moderation", "guardrail", "restrictions", "censorship", "content polic", "ethical guidelines");
-        Scan("no_restrictions", Category.Hijack, 0.4, P.AnswerWithoutFilters(), "without", "never", "don't", "dont", "do not");
-        At("role_hijack", Category.Hijack, 0.3, P.StayInCharacter(), "stay", "remain", "keep", "staying", "never", "don't", "dont", "do not");
-        At("role_hijack", Category.Hijack, 0.55, P.DeceasedRelative(), "act", "pretend", "roleplay", "role-play", "play", "behave", "respond", "speak");
+        // Role hijack, persona jailbreaks, lifting restrictions.
+        At("role_hijack", Category.Hijack, 0.75, P.PersonaName(), "you are", "you're", "you will be", "you shall be", "pretend", "pretending", "act as", "acting as", "roleplay", "roleplaying", "role", "play", "playing", "become", "becoming", "called", "named", "known as", "going to");
+        At("role_hijack", Category.Hijack, 0.5, P.PersonaGeneric(), "you are", "you're", "act as", "acting as", "pretend", "become", "play", "playing", "roleplay", "called", "named");
+        At("role_hijack", Category.Hijack, 0.6, P.JailbreakTermsAt(), "do", "jailbroken", "jailbreak", "jailbreaked", "dan", "stan", "aim");
+        At("developer_mode", Category.Hijack, 0.65, P.ModeSwitch(), "enter", "entering", "enable", "enabling", "activate", "activating", "simulate", "simulating", "emulate", "emulating", "start", "starting", "use", "using", "run", "running", "stay", "remain", "switch", "switching", "turn", "turning", "unlock", "go", "boot", "you", "now", "put", "engage", "initiate");
+        At("no_restrictions", Category.Hijack, 0.6, P.AiWithoutLimitsAt(), "restrictions", "limits", "limitations", "filters", "boundaries", "guidelines", "ethics", "morals", "morality", "censorship", "policy", "policies", "rules", "constraints", "guardrails", "safeguards", "principles", "programming");
+        At("disable_safety", Category.Hijack, 0.6, P.SafetyDisabledClaimAt(), "safety", "content", "moderation", "guardrail", "guardrails", "restrictions", "filters", "censorship", "ethical");
+        At("no_restrictions", Category.Hijack, 0.4, P.AnswerWithoutFiltersAt(), "answer", "respond", "reply", "proceed", "continue", "speak", "write", "talk", "output", "never", "don't", "dont", "do");
+        At("role_hijack", Category.Hijack, 0.3, P.StayInCharacter(), "stay", "remain", "keep", "staying", "never", "don't", "dont", "do");
+        At("no_restrictions", Category.Hijack, 0.35, P.ComplyWithEverything(), "comply", "answer", "fulfil", "fulfill", "obey", "execute", "carry", "do");
+        At("role_hijack", Category.Hijack, 0.55, P.DeceasedRelative(), "act", "pretend", "roleplay", "role", "play", "behave", "respond", "speak");
         At("role_hijack", Category.Hijack, 0.6, P.UnrestrictedPersona(), "you are", "you're", "unfiltered", "uncensored", "unrestricted", "amoral", "unaligned", "jailbroken");
-        Scan("role_hijack", Category.Hijack, 0.35, P.AmoralTraits(), "machiavellian", "no ethics", "no morals", "no ethical", "no moral", "no filters", "strives to avoid", "broken free", "care about", "never refuse", "without moral", "without ethical", "without any moral", "without any ethical");
+        At("role_hijack", Category.Hijack, 0.35, P.AmoralTraitsAt(), "machiavellian", "no", "strives", "broken", "doesn't", "does", "don't", "dont", "do", "never", "without");
         At("no_restrictions", Category.Hijack, 0.6, P.NoLongerBound(), "you");
+        At("role_hijack", Category.Hijack, 0.45, P.YouWereUpgraded(), "you");
+        At("role_hijack", Category.Hijack, 0.6, P.OppositeOfRules(), "the", "a", "an", "opposite");
+        At("role_hijack", Category.Hijack, 0.55, P.RelativeWhoUsedTo(), "you", "you're", "pretend", "act", "be", "play", "roleplay");
         At("no_restrictions", Category.Hijack, 0.7, P.YouDontHaveToFollow(), "you");
-        At("role_hijack", Category.Hijack, 0.5, P.PersonaGeneric(), "you are", "you're", "act as", "acting as", "pretend", "become", "play", "roleplay", "called", "named");
-        Scan("role_hijack", Category.Hijack, 0.6, P.DualResponse(), "two", "2", "dual", "both");
-        Scan("no_restrictions", Category.Hijack, 0.45, P.AnswersAnything(), "anything", "everything", "never", "can't", "cannot", "won't", "will not");
-        Scan("authority_claim", Category.Indirect, 0.4, P.AuthorityClaim(), "i am", "i'm", "this message", "this request", "this instruction", "on behalf", "message from", "authoriz", "authoris", "permit", "allow", "order you", "command you", "cleared");
-        At("no_restrictions", Category.Hijack, 0.35, P.ComplyWithEverything(), "comply", "answer", "fulfil", "obey", "execute", "carry out", "do");
-        At("developer_mode", Category.Hijack, 0.6, P.ModeSwitchMultilingual(), "activa", "activez", "active", "aktiviere", "schakel", "wechsle", "entra en", "entre en", "passe en");
+        At("role_hijack", Category.Hijack, 0.6, P.DualResponseAt(), "two", "dual", "both");
+        At("no_restrictions", Category.Hijack, 0.45, P.AnswersAnythingAt(), "answers", "answer", "respond", "responds", "does", "do", "will", "says", "say", "writes", "write", "tells", "tell", "never", "can't", "cannot", "won't");
+        At("authority_claim", Category.Indirect, 0.4, P.AuthorityClaimAt(), "operator", "developer", "developers", "creator", "creators", "admin", "admins", "administrator", "administrators", "owner", "owners", "system", "security", "it", "programmer", "engineer", "openai", "anthropic", "google", "microsoft", "authorize", "authorise", "permit", "allow", "order", "command", "authorized", "authorised", "permitted", "allowed", "cleared");
+        At("developer_mode", Category.Hijack, 0.6, P.ModeSwitchMultilingual(), "activa", "activar", "activez", "active", "aktiviere", "aktivieren", "schakel", "wechsle", "entra", "entre", "passe");
         At("no_restrictions", Category.Hijack, 0.35, P.NoRestrictionsMultilingual(), "sin", "ohne", "sans", "zonder", "senza", "sem");
 
+        // Extraction of the prompt, configuration and secrets.
         At("prompt_extraction", Category.Extraction, 0.65, P.PromptExtraction(), showVerbs);
         At("prompt_extraction", Category.Extraction, 0.55, P.WhatWereYouTold(), "what");
-        Scan("prompt_extraction", Category.Weak, 0.2, P.Verbatim(), "verbatim", "word for word", "word-for-word", "exactly as", "character for character", "in its entirety");
-        Scan("prompt_extraction", Category.Extraction, 0.5, P.StartsWithYouAre(), "starts with", "start with", "begins with", "begin with", "starting with", "beginning with");
+        At("prompt_extraction", Category.Weak, 0.2, P.VerbatimAt(), "verbatim", "word", "exactly", "character", "entirety", "quote");
+        At("prompt_extraction", Category.Extraction, 0.5, P.StartsWithYouAreAt(), "starts", "start", "begins", "begin", "starting", "beginning");
         At("secret_extraction", Category.Extraction, 0.6, P.SecretsFromEnvironment(), showVerbs);
         At("secret_extraction", Category.Extraction, 0.3, P.AllSecrets(), showVerbs);
         At("secret_extraction", Category.Extraction, 0.55, P.YourSecrets(), showVerbs);
-        Scan("secret_extraction", Category.Extraction, 0.5, P.SecretsYouCanAccess(), "you can", "you have", "you were", "you are storing");
-        Scan("prompt_extraction", Category.Extraction, 0.55, P.CompleteThePrompt(), "fill in", "complete", "continue", "finish", "says", "reads", "is:", "are:");
+        At("secret_extraction", Category.Extraction, 0.5, P.SecretsYouCanAccessAt(), "you");
+        At("prompt_extraction", Category.Extraction, 0.55, P.CompleteThePromptAt(), "fill", "complete", "continue", "finish", "my", "your");
         At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionDutch(), "laat", "toon", "geef", "vertel", "herhaal", "print");
-        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionGerman(), "zeig", "gib", "nenne", "verrate", "wiederhole", "drucke");
-        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionFrench(), "montre", "affiche", "révèle", "revele", "donne", "répète", "répétez", "dis", "dites", "imprime");
-        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionSpanish(), "muestra", "muéstrame", "revela", "revélame", "dime", "dame", "enseña", "enséñame", "ensename", "imprime", "repite");
-        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionItalianPortuguese(), "mostre", "mostra", "revele", "rivela", "dimmi", "diga", "exiba", "stampa", "ripeti", "repita");
-        At("secret_extraction", Category.Extraction, 0.3, P.AllPasswordsMultilingual(), "dame", "dime", "gib mir", "nenne mir", "zeig mir", "geef me", "toon me", "donne-moi", "donnez-moi", "montre-moi", "dammi", "mostrami", "me d");
+        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionGerman(), "zeig", "zeige", "zeigen", "gib", "geben", "nenne", "nennen", "verrate", "verraten", "wiederhole", "wiederholen", "drucke");
+        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionFrench(), "montre", "montrez", "affiche", "affichez", "révèle", "révélez", "revele", "donne", "donnez", "répète", "répétez", "dis", "dites", "imprime");
+        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionSpanish(), "muestra", "muéstrame", "muestrame", "revela", "revélame", "revelame", "dime", "dame", "enseña", "enséñame", "ensename", "imprime", "repite");
+        At("prompt_extraction", Category.Extraction, 0.6, P.ExtractionItalianPortuguese(), "mostre", "mostra", "mostrami", "revele", "rivela", "rivelami", "dimmi", "diga", "exiba", "stampa", "ripeti", "repita");
+        At("secret_extraction", Category.Extraction, 0.3, P.AllPasswordsMultilingual(), "dame", "dime", "gib", "nenne", "zeig", "geef", "toon", "donne", "donnez", "montre", "dammi", "mostrami", "me");
 
+        // Fake delimiters and role markers.
         Scan("fake_delimiter", Category.Delimiter, 0.6, P.ChatTemplateTokens(), "<|");
         Scan("fake_delimiter", Category.Delimiter, 0.45, P.InstTags(), "[inst]", "[/inst]", "<<sys>>", "<</sys>>", "[system]", "[/system]", "<start_of_turn>", "<end_of_turn>", "[admin]", "[/admin]");
         Scan("fake_delimiter", Category.Delimiter, 0.55, P.AngleMarkers(), "<<");
-        Scan("fake_delimiter", Category.Delimiter, 0.45, P.MarkdownRoleHeader(), "#");
+        At("fake_delimiter", Category.Delimiter, 0.45, P.MarkdownRoleHeaderAt(), "system", "instruction", "instructions", "admin", "developer", "new", "assistant");
         Scan("fake_delimiter", Category.Delimiter, 0.35, P.XmlRoleTags(), "<system", "</system", "<user", "</user", "<assistant", "</assistant", "<admin", "</admin", "<instruction", "</instruction", "<prompt", "</prompt", "<developer", "</developer", "<sys", "</sys", "<context", "</context", "<human", "</human");
         Scan("fake_delimiter", Category.Delimiter, 0.6, P.HtmlCommentMarkers(), "<!--");
-        Scan("fake_delimiter", Category.Delimiter, 0.35, P.RoleLine(), "system", "admin", "developer", "root", "sudo");
-        Scan("fake_delimiter", Category.Delimiter, 0.5, P.EndOfInput(), "ends here", "ended here", "is over here", "stops here", "finishes here", "complete here", "finished here", "done here", "end of", "beginning of", "start of");
-        Scan("fake_delimiter", Category.Delimiter, 0.45, P.JsonSystemRole(), "role");
+        At("fake_delimiter", Category.Delimiter, 0.35, P.RoleLineAt(), "system", "admin", "administrator", "developer", "root", "sudo");
+        At("fake_delimiter", Category.Delimiter, 0.5, P.EndOfInputAt(), "ends", "ended", "stops", "finishes", "end", "beginning", "start");
+        At("fake_delimiter", Category.Delimiter, 0.45, P.JsonSystemRoleAt(), "role");
 
-        At("indirect_injection", Category.Indirect, 0.5, P.AddressedToAi(), "dear", "attention", "note to", "message to", "memo to", "notice to", "instruction", "p.s", "ps", "p. s", "important", "reminder", "a note for");
+        // Indirect injection: text addressed to the AI inside documents, e-mails, pages and tool output.
+        At("indirect_injection", Category.Indirect, 0.5, P.AddressedToAi(), "dear", "attention", "note", "message", "memo", "notice", "instruction", "instructions", "p", "ps", "important", "reminder");
         At("indirect_injection", Category.Weak, 0.15, P.GreetingToAi(), "hey", "hello", "hi", "yo", "greetings");
-        Scan("indirect_injection", Category.Indirect, 0.5, P.AiReadingThis(), "reading", "processing", "summariz", "summaris", "parsing", "analyz", "analys", "viewing", "seeing", "reviewing", "translating", "crawling", "indexing", "ingesting");
-        Scan("indirect_injection", Category.Indirect, 0.5, P.IfYouAreAnAi(), "if you are");
-        Scan("indirect_injection", Category.Indirect, 0.45, P.BracketedRole(), "assistant", "ai", "system", "model", "bot", "llm", "agent", "note to", "instruction");
-        Scan("hidden_text", Category.Indirect, 0.3, P.HiddenText(), "hidden", "display", "visibility", "font-size", "opacity", "color", "<!--");
-        Scan("indirect_injection", Category.Indirect, 0.45, P.AiCommaImperative(), "ai", "assistant", "bot", "model", "llm", "agent", "gpt", "claude", "copilot");
-        At("indirect_injection", Category.Indirect, 0.3, P.YouAreRequired(), "you are", "you must");
-        At("indirect_injection", Category.Indirect, 0.4, P.AssistantMust(), "the assistant", "the ai", "the model", "the bot", "the agent", "the llm", "assistant", "ai", "model", "bot", "agent", "llm");
-        At("indirect_injection", Category.Indirect, 0.4, P.WhenYouReadThis(), "when", "if", "once", "after", "as soon as");
+        At("indirect_injection", Category.Indirect, 0.5, P.AiReadingThisAt(), "reading", "processing", "summarizing", "summarising", "parsing", "analyzing", "analysing", "viewing", "seeing", "reviewing", "translating", "crawling", "indexing", "ingesting");
+        At("indirect_injection", Category.Indirect, 0.5, P.IfYouAreAnAiAt(), "if");
+        At("indirect_injection", Category.Indirect, 0.45, P.BracketedRoleAt(), [.. aiNouns, "system", "note", "instruction", "instructions"]);
+        Scan("hidden_text", Category.Indirect, 0.3, P.HiddenText(), "<div", "<span", "<p ", "<section", "<font", "<!--");
+        At("hidden_text", Category.Indirect, 0.3, P.WhiteTextAt(), "color");
+        At("hidden_text", Category.Indirect, 0.3, P.InvisibleMarker(), "invisible", "hidden", "white", "tiny", "zero", "not");
+        At("indirect_injection", Category.Indirect, 0.45, P.AiCommaImperativeAt(), [.. aiNouns, "gpt", "chatgpt", "claude", "copilot", "@assistant", "@ai", "@bot", "@copilot", "@claude", "@chatgpt", "@gpt", "@agent"]);
+        At("indirect_injection", Category.Indirect, 0.3, P.YouAreRequired(), "you");
+        At("indirect_injection", Category.Indirect, 0.4, P.AssistantMust(), [.. aiNouns, "assistants", "models", "bots", "agents", "llms", "ais", "language", "any"]);
+        At("indirect_injection", Category.Indirect, 0.4, P.WhenYouReadThis(), "when", "while", "if", "once", "after", "as soon as");
 
-        At("data_exfiltration", Category.Payload, 0.4, P.SendTo(), "send", "forward", "email", "e-mail", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "share", "report", "deliver", "copy", "relay", "submit");
+        // Actions the user did not ask for.
+        At("data_exfiltration", Category.Payload, 0.4, P.SendTo(), "send", "forward", "email", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "share", "report", "deliver", "copy", "relay", "submit", "append", "attach", "log", "save", "store", "write", "push", "beam", "cc", "bcc");
         At("unrequested_action", Category.Payload, 0.3, P.TransferFunds(), "transfer");
-        At("unrequested_action", Category.Payload, 0.3, P.ApprovePayment(), "confirm", "approve", "mark", "authoriz", "authoris", "validate", "report", "state", "declare", "say");
+        At("unrequested_action", Category.Payload, 0.3, P.IssueRefund(), "issue", "give", "grant", "process", "send");
+        At("unrequested_action", Category.Payload, 0.3, P.ApprovePayment(), "confirm", "approve", "mark", "authorize", "authorise", "validate", "report", "state", "declare", "say");
         At("unrequested_action", Category.Payload, 0.3, P.GrantAdmin(), "give", "grant", "assign", "make", "elevate", "promote", "add");
-        Scan("pwned_marker", Category.Payload, 0.45, P.Pwned(), "pwned", "been hacked", "been compromised");
+        At("pwned_marker", Category.Payload, 0.45, P.PwnedAt(), "pwned", "i");
         At("harmful_request", Category.Payload, 0.3, P.Malware(), "write", "create", "generate", "build", "code", "develop", "make", "produce");
         At("unrequested_action", Category.Payload, 0.35, P.Leak(), "leak");
         At("unrequested_action", Category.Payload, 0.3, P.DumpTable(), "export", "dump", "drop", "delete", "truncate", "wipe", "exfiltrate", "download", "copy");
-        Scan("data_exfiltration", Category.Payload, 0.4, P.OtherUsersData(), "user", "customer", "people", "person", "session");
+        At("data_exfiltration", Category.Payload, 0.4, P.OtherUsersDataAt(), "previous", "other", "another", "all", "earlier", "prior", "different");
         Scan("markdown_beacon", Category.Payload, 0.35, P.MarkdownImageWithQuery(), "![");
-        Scan("markdown_beacon", Category.Payload, 0.35, P.FillBeaconWithData(), "replac", "substitut", "fill", "put", "insert", "append", "encod", "includ");
-        Scan("markdown_beacon", Category.Payload, 0.35, P.AppendDataToUrl(), "append", "attach", "add", "include", "encode", "insert", "embed", "render", "display", "show", "output");
-        Scan("tool_call", Category.Payload, 0.3, P.CallFunctionSyntax(), "call", "invoke", "execute", "run", "trigger");
-        Scan("sensitive_file", Category.Payload, 0.35, P.SensitiveFile(), "authorized_keys", ".ssh/", "crontab", "/etc/", "id_rsa", ".aws/", ".bash", ".env");
+        At("markdown_beacon", Category.Payload, 0.35, P.FillBeaconWithDataAt(), "replace", "replacing", "substitute", "substituting", "fill", "filling", "put", "putting", "insert", "inserting", "append", "appending", "encode", "encoding", "include", "including");
+        At("markdown_beacon", Category.Payload, 0.35, P.AppendDataToUrlAt(), "append", "attach", "add", "include", "encode", "insert", "embed", "render", "display", "show", "output");
+        At("tool_call", Category.Payload, 0.3, P.CallFunctionSyntaxAt(), "call", "invoke", "execute", "run", "trigger");
+        At("sensitive_file", Category.Payload, 0.35, P.SensitiveFileAt(), "authorized", "crontab", "id", "/.ssh/", "/etc/", ".aws/", ".bash", ".env");
         At("unrequested_action", Category.Payload, 0.35, P.RevealConfidential(), "reveal", "disclose", "share", "expose", "leak", "output", "dump", "print", "give", "send", "publish");
         Scan("markdown_beacon", Category.Payload, 0.3, P.BeaconUrl(), ".png?", ".gif?", ".jpg?", ".jpeg?", ".svg?", ".webp?", ".bmp?", ".ico?", "<img");
-        Scan("response_manipulation", Category.Payload, 0.3, P.ResponseManipulation(), "reply", "replies", "response", "answer", "message", "output", "normally");
-        Scan("harmful_request", Category.Payload, 0.3, P.StealCredentials(), "steal");
-        Scan("covert_action", Category.Payload, 0.35, P.CovertAction(), "without", "do not", "don't", "dont", "never", "secretly", "silently", "covertly", "quietly", "tell", "say", "keep", "hide");
-        At("tool_call", Category.Payload, 0.2, P.CallTool(), "call", "invoke", "run", "execute", "trigger");
-        Scan("unrequested_action", Category.Payload, 0.4, P.DangerousShell(), "curl", "rm -rf");
-        At("disable_safety", Category.Payload, 0.35, P.DisableSafety(), "turn off", "disable", "deactivate", "remove", "bypass", "switch off", "circumvent", "suspend", "lift", "drop");
+        At("response_manipulation", Category.Payload, 0.3, P.ResponseManipulationAt(), "put", "add", "append", "include", "insert", "place", "end", "start", "begin", "prefix", "suffix", "respond", "reply", "answer", "act", "behave");
+        At("harmful_request", Category.Payload, 0.3, P.StealCredentialsAt(), "steal", "steals", "stealing");
+        At("covert_action", Category.Payload, 0.35, P.CovertActionAt(), "without", "do", "don't", "dont", "never", "tell", "say", "keep", "hide", "secretly", "silently", "covertly", "quietly");
+        At("tool_call", Category.Payload, 0.2, P.CallTool(), "call", "invoke", "run", "execute", "trigger", "use");
+        At("unrequested_action", Category.Payload, 0.4, P.DangerousShellAt(), "curl", "rm");
+        At("disable_safety", Category.Payload, 0.35, P.DisableSafety(), "turn", "disable", "deactivate", "remove", "bypass", "switch", "circumvent", "suspend", "lift", "drop");
 
-        Scan("decode_and_execute", Category.Framing, 0.35, P.DecodeAndExecute(), "decode", "decipher", "unscramble", "translate", "convert", "interpret", "reverse", "read", "rot13", "follow", "execute", "obey", "carry out", "perform", "run", "do ", "base64", "hex", "encoded", "obfuscated");
+        // Framing of encoded payloads.
+        At("decode_and_execute", Category.Framing, 0.35, P.DecodeAndExecuteAt(), "decode", "decipher", "unscramble", "translate", "convert", "interpret", "reverse", "read", "rot13", "follow", "execute", "obey", "carry", "do", "perform", "run", "base64", "hex", "encoded", "obfuscated", "reversed");
 
         Rules = list.ToArray();
         if (Rules.Length > 128) throw new InvalidOperationException("At most 128 injection rules are supported.");
 
-        var anchorIds = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        var byAnchor = new List<List<int>>();
-        foreach (var rule in Rules)
+        // Words that every match of a rule contains: rules anchored on common words are tried only when one occurs.
+        var need = new Dictionary<int, string[]>();
+        void Require(Regex regex, params string[] words)
         {
-            foreach (var a in rule.Anchors)
+            foreach (var rule in list)
             {
-                if (!anchorIds.TryGetValue(a, out var id))
-                {
-                    id = anchorIds.Count;
-                    anchorIds.Add(a, id);
-                    byAnchor.Add([]);
-                }
-
-                if (!byAnchor[id].Contains(rule.Index)) byAnchor[id].Add(rule.Index);
+                if (ReferenceEquals(rule.Regex, regex)) need[rule.Index] = words;
             }
         }
 
-        RulesByAnchor = byAnchor.Select(l => l.ToArray()).ToArray();
-        AnchorStartsWithLetter = anchorIds.OrderBy(kv => kv.Value).Select(kv => char.IsLetter(kv.Key[0])).ToArray();
-        Anchors = new AnchorSet(anchorIds.Select(kv => new AnchorSet.Entry(kv.Key, kv.Value)), ignoreCase: true);
+        string[] nouns =
+        [
+            "instruction", "instructions", "rule", "rules", "guideline", "guidelines", "direction", "directions", "directive",
+            "directives", "prompt", "prompts", "guidance", "context", "constraint", "constraints", "restriction",
+            "restrictions", "policy", "policies", "programming", "training", "command", "commands", "order", "orders",
+            "safeguard", "safeguards", "filter", "filters", "moderation", "guardrail", "guardrails", "limitation",
+            "limitations", "principles", "protocol", "protocols", "conditioning", "persona", "ethics", "morals",
+            "configuration", "setup", "message", "messages",
+        ];
+        string[] secretWords =
+        [
+            "secret", "secrets", "key", "keys", "password", "passwords", "credential", "credentials", "token", "tokens",
+            "variables", "vars", "env", "connection",
+        ];
+        string[] limits =
+        [
+            "restrictions", "limits", "limitations", "filters", "boundaries", "guidelines", "ethics", "morals", "morality",
+            "censorship", "policy", "policies", "rules", "constraints", "guardrails", "safeguards", "principles", "programming",
+        ];
+        Require(P.OverrideStrong(), nouns);
+        Require(P.OverrideFlexible(), nouns);
+        Require(P.OverrideSystemMessage(), nouns);
+        Require(P.IgnoreAboveInstead(), "instead");
+        Require(P.IgnoreTheTask(), "question", "task", "request", "query", "assignment", "job");
+        Require(P.ForgetEverythingTold(), "told", "taught", "instructed", "programmed", "given", "trained", "said", "learned", "learnt", "know");
+        Require(P.ForgetEverythingAbove(), "above", "before", "previously", "prior", "earlier", "far", "now", "point");
+        Require(P.InstructionsVoid(), "cancelled", "canceled", "void", "null", "irrelevant", "obsolete", "revoked", "invalid", "overridden", "superseded", "lifted", "removed", "suspended", "disabled", "deprecated", "outdated", "replaced", "gone", "deleted", "longer");
+        Require(P.IgnoreTheUser(), "user", "user's", "human", "human's", "operator", "operator's", "requester", "requester's");
+        Require(P.ModeSwitch(), "mode", "modus");
+        Require(P.NoLongerBound(), "longer", "free", "freed", "liberated", "unshackled", "released");
+        Require(P.YouDontHaveToFollow(), "follow", "obey", "respect", "adhere", "comply", "abide", "care", "worry");
+        Require(P.SecretsYouCanAccessAt(), "secrets", "keys", "credentials", "tokens", "passwords");
+        Require(P.YouAreRequired(), "required", "instructed", "ordered", "commanded", "obligated", "directed", "authorized", "authorised", "must");
+        Require(P.UnrestrictedPersona(), "unrestricted", "unfiltered", "uncensored", "evil", "rogue", "jailbroken", "amoral", "unethical", "unaligned", "lawless", "unhinged", "immoral", "malicious");
+        Require(P.PromptExtraction(), [.. nouns, "preprompt", "settings", "briefing", "text", "words", "everything", "above", "before", "received", "given", "told", "started", "initialized", "initialised"]);
+        Require(P.SecretsFromEnvironment(), secretWords);
+        Require(P.AllSecrets(), secretWords);
+        Require(P.YourSecrets(), secretWords);
+        Require(P.AiWithoutLimitsAt(), "without", "no", "bound", "unbound", "free", "freed", "released", "liberated", "beyond", "ignoring");
+        Require(P.AnswerWithoutFiltersAt(), "filter", "filters", "filtering", "restrictions", "censorship", "limitations", "limits", "safety", "guardrails", "moderation", "warning", "warnings", "disclaimer", "disclaimers", "caveat", "caveats", "refusal", "refusals");
+        Require(P.StayInCharacter(), "character");
+        Require(P.AnswersAnythingAt(), "anything", "everything", "no", "refuse", "decline");
+        Require(P.OtherUsersDataAt(), "messages", "conversation", "conversations", "chat", "chats", "data", "history", "email", "emails", "prompts", "prompt", "questions", "session", "sessions", "input", "inputs", "queries");
+        Require(P.Malware(), "malware", "ransomware", "keylogger", "virus", "trojan", "worm", "spyware", "rootkit", "backdoor", "botnet", "infostealer", "stealer", "phishing");
+        Require(P.GrantAdmin(), "admin", "administrator", "root", "superuser", "owner", "sudo", "full");
+        Require(P.ApprovePayment(), "payment", "transaction", "transfer", "order", "refund", "invoice", "request", "claim", "loan", "application", "wire");
+        Require(P.DumpTable(), "table", "database", "db", "records", "data", "list", "dump", "files", "emails", "users", "messages", "repositories", "backups", "logs");
+        Require(P.ResponseManipulationAt(), "reply", "replies", "response", "responses", "answer", "answers", "message", "messages", "output", "outputs", "normally");
+        Require(P.CallTool(), "tool", "function", "plugin", "api", "action", "command", "code", "script");
+        Require(P.DisableSafety(), "moderation", "guardrail", "guardrails", "content", "safety", "censorship", "restrictions", "ethical", "filter", "filters");
+        Require(P.RevealConfidential(), "confidential", "sensitive", "private", "internal", "classified", "secret", "personal", "proprietary");
+        Require(P.ComplyWithEverything(), "every", "all", "any", "each");
+        Require(P.SupersedesEverything(), "anything", "everything", "all", "any", "your", "previous", "prior", "earlier", "other");
+        Require(P.YouWereUpgraded(), "upgraded", "updated", "patched", "reprogrammed", "reconfigured", "unlocked", "jailbroken", "liberated", "freed", "rebooted");
+        Require(P.OppositeOfRules(), "opposite");
+        Require(P.RelativeWhoUsedTo(), "grandmother", "grandma", "granny", "grandfather", "grandpa", "uncle", "aunt", "mother", "mom", "mum", "father", "dad");
+        Require(P.InvisibleMarker(), "invisible", "hidden", "text", "visible");
+        Require(P.IssueRefund(), "refund");
+        Require(P.EndOfInputAt(), "here", "input", "prompt", "instructions", "document", "context", "data", "conversation", "content");
+        Require(P.AuthorityClaimAt(), "this", "i", "i'm", "behalf", "from", "you");
+        Require(P.NewRules(), [.. nouns, "task", "tasks", "job", "goal", "purpose", "objective", "mission", "role", "now", "moment", "point", "henceforth"]);
+        Require(P.SystemOverride(), "override");
+        Require(P.AmoralTraitsAt(), "machiavellian", "ethics", "morals", "ethical", "moral", "filters", "norms", "free", "care", "refuse", "refuses", "say", "says");
+        Require(P.OverrideSpanish(), "instrucciones", "instrucción", "instruccion", "reglas", "indicaciones", "directrices", "normas", "órdenes", "ordenes", "restricciones");
+        Require(P.OverrideFrench(), "instructions", "consignes", "règles", "regles", "directives", "prompt", "ordres", "restrictions");
+        Require(P.OverrideItalianPortuguese(), "istruzioni", "regole", "direttive", "instruções", "instrucoes", "regras", "diretrizes");
+        Require(P.OverrideDutch(), "instructies", "instructie", "regels", "opdrachten", "richtlijnen", "prompt", "systeemprompt", "aanwijzingen", "beperkingen");
+        Require(P.OverrideGerman(), "anweisungen", "anweisung", "anordnungen", "regeln", "instruktionen", "vorgaben", "richtlinien", "befehle", "systemanweisungen", "systemprompt", "einschränkungen");
+        Require(P.PersonaName(), "dan", "stan", "aim", "dude", "kevin", "ucar", "apophis", "betterdan", "antigpt", "evilbot", "devmode", "nraf", "basedgpt", "oppo", "bish", "jailbreak", "freedomgpt", "chaosgpt", "wormgpt", "fraudgpt", "darkgpt", "mongo", "developer", "anything", "evil", "maximum");
+        Require(P.JailbreakTermsAt(), "anything", "mode", "version", "ai", "assistant", "model", "chatbot", "persona", "prompt", "activated");
+        Require(P.DeceasedRelative(), "late", "deceased", "dead", "dying", "departed", "passed");
+        Require(P.WhenYouReadThis(), "read", "see", "process", "summarize", "summarise", "encounter", "finish", "parse", "ingest", "summarizing", "summarising", "reading", "processing", "translating", "parsing", "ingesting", "indexing");
+        Require(P.CallFunctionSyntaxAt(), "call", "invoke", "execute", "run", "trigger");
+        Require(P.StartsWithYouAreAt(), "you", "you're", "your", "system");
+        Require(P.CompleteThePromptAt(), [.. nouns, "says", "say", "reads", "read", "fill", "complete", "continue", "finish"]);
+        Require(P.IfYouAreAnAiAt(), "ai", "llm", "model", "assistant", "bot", "agent", "chatbot", "gpt", "automated");
+        Require(P.AssistantMust(), "must", "shall", "should", "will", "required", "instructed", "to");
+        Require(P.AddressedToAi(), "ai", "assistant", "bot", "chatbot", "model", "llm", "gpt", "chatgpt", "claude", "copilot", "gemini", "agent", "agents", "assistants", "models", "systems", "system", "summarizer", "summariser", "crawler", "scraper", "crawlers", "scrapers");
+        Require(P.FillBeaconWithDataAt(), "api", "key", "keys", "email", "password", "passwords", "secret", "secrets", "token", "tokens", "credentials", "conversation", "history", "data", "session", "cookies", "messages", "summary");
+        Require(P.AppendDataToUrlAt(), "url", "link", "query", "parameter", "image", "encoded", "base64", "img", "picture", "pixel", "src", "address");
+
+        var anchored = new Dictionary<string, HashSet<int>>(StringComparer.OrdinalIgnoreCase);
+        var required = new Dictionary<string, UInt128>(StringComparer.OrdinalIgnoreCase);
+        var meta = new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        var bySymbol = new Dictionary<string, HashSet<int>>(StringComparer.OrdinalIgnoreCase);
+        UInt128 needMask = 0;
+        foreach (var rule in Rules)
+        {
+            foreach (var anchor in rule.Anchors)
+            {
+                if (char.IsLetter(anchor[0]))
+                {
+                    var first = anchor.Split(' ')[0];
+                    if (!anchored.TryGetValue(first, out var set)) anchored[first] = set = [];
+                    set.Add(rule.Index);
+                }
+                else
+                {
+                    if (!bySymbol.TryGetValue(anchor, out var set)) bySymbol[anchor] = set = [];
+                    set.Add(rule.Index);
+                }
+            }
+
+            if (need.TryGetValue(rule.Index, out var words))
+            {
+                needMask |= UInt128.One << rule.Index;
+                foreach (var w in words) required[w] = required.GetValueOrDefault(w) | (UInt128.One << rule.Index);
+            }
+        }
+
+        foreach (var phrase in MetaPhrases)
+        {
+            var first = phrase.Split(' ', '-')[0];
+            if (!meta.TryGetValue(first, out var phrases)) meta[first] = phrases = [];
+            phrases.Add(phrase);
+        }
+
+        NeedMask = needMask;
+        UInt128 Bit(Regex regex) => UInt128.One << list.First(rule => ReferenceEquals(rule.Regex, regex)).Index;
+        CharNeeds =
+        [
+            ('#', Bit(P.MarkdownRoleHeaderAt())),
+            (':', Bit(P.RoleLineAt()) | Bit(P.JsonSystemRoleAt()) | Bit(P.BracketedRoleAt())),
+            ('(', Bit(P.CallFunctionSyntaxAt())),
+        ];
+        var keys = anchored.Keys.Concat(required.Keys).Concat(meta.Keys).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        foreach (var k in keys)
+        {
+            uint h = 0;
+            foreach (var c in k) h = HashStep(h, c);
+            var bit = FilterBit(h);
+            WordFilter[bit >> 6] |= 1UL << (bit & 63);
+        }
+
+        Words = keys.ToFrozenDictionary(
+                k => k,
+                k => new WordInfo(
+                    anchored.TryGetValue(k, out var r) ? r.Order().ToArray() : [],
+                    required.GetValueOrDefault(k),
+                    meta.TryGetValue(k, out var m) ? m.ToArray() : null),
+                StringComparer.OrdinalIgnoreCase)
+            .GetAlternateLookup<ReadOnlySpan<char>>();
+        var symbols = bySymbol.ToArray();
+        RulesBySymbol = symbols.Select(kv => kv.Value.Order().ToArray()).ToArray();
+        SymbolAnchors = new AnchorSet(symbols.Select((kv, i) => new AnchorSet.Entry(kv.Key, i)), ignoreCase: true);
     }
 
     /// <summary>Creates a detector with default options.</summary>
@@ -267,7 +462,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         var score = 1.0 - state.Product;
 
         // Discussion of attacks rather than an attack: damp.
-        if (score > 0 && P.MetaDiscussion().IsMatch(text))
+        if (score > 0 && state.Meta)
         {
             var questionLike = text.Contains('?') || StartsWithQuestionWord(text);
             if (!state.UnquotedStrong || (questionLike && !state.ActionOrExtraction))
@@ -291,6 +486,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         public bool ActionOrExtraction;
         public List<(int Start, int End)>? Quotes;
         public bool QuotesComputed;
+        public bool Meta;
 
         /// <summary>A pattern ran out of time: reported as a signal; the score keeps what was found.</summary>
         public void TimedOut()
@@ -311,38 +507,80 @@ internal sealed class InjectionDetector : IInjectionDetector
     {
         var span = text.AsSpan();
         UInt128 scanMask = 0;
-        Span<int> ids = stackalloc int[16];
-        for (var p = Anchors.Next(span, 0); p >= 0; p = Anchors.Next(span, p + 1))
+        UInt128 seen = 0;
+        var attempts = ArrayPool<int>.Shared.Rent(256);
+        var count = 0;
+        try
         {
-            var n = Anchors.MatchesAt(span, p, ids);
-            var wordStart = p == 0 || !char.IsLetterOrDigit(span[p - 1]);
-            for (var k = 0; k < n; k++)
+            // Pass 1 over the words: collect anchored attempts, note required words and discussion vocabulary.
+            for (var i = 0; i < span.Length;)
             {
-                if (AnchorStartsWithLetter[ids[k]] && !wordStart) continue;
-                foreach (var r in RulesByAnchor[ids[k]])
+                if (!char.IsLetter(span[i]))
                 {
-                    if (state.Fired[r]) continue;
-                    var rule = Rules[r];
-                    if (!rule.AtAnchor)
-                    {
-                        scanMask |= UInt128.One << r;
-                        continue;
-                    }
+                    i++;
+                    continue;
+                }
 
-                    try
+                var start = i;
+                var h = HashStep(0, span[i]);
+                i++;
+                while (i < span.Length && (char.IsLetterOrDigit(span[i]) || (span[i] is '\'' or '’' && i + 1 < span.Length && char.IsLetter(span[i + 1]))))
+                {
+                    h = HashStep(h, span[i]);
+                    i++;
+                }
+
+                if (start > 0 && char.IsAsciiDigit(span[start - 1])) continue;
+                var bit = FilterBit(h);
+                if ((WordFilter[bit >> 6] & (1UL << (bit & 63))) == 0) continue;
+                if (!Words.TryGetValue(span[start..i], out var info)) continue;
+                seen |= info.Required;
+                if (info.MetaPhrases is { } phrases && !state.Meta)
+                {
+                    foreach (var phrase in phrases)
                     {
-                        foreach (var m in rule.Regex.EnumerateMatches(span, p))
+                        var end = start + phrase.Length;
+                        if (span[start..].StartsWith(phrase, StringComparison.OrdinalIgnoreCase) && (end >= span.Length || !char.IsLetter(span[end])))
                         {
-                            if (m.Index == p) Fire(text, rule, m.Index, m.Length, ref state);
+                            state.Meta = true;
                             break;
                         }
                     }
-                    catch (RegexMatchTimeoutException)
-                    {
-                        state.TimedOut();
-                    }
+                }
+
+                foreach (var r in info.Rules) Collect(r, start, ref attempts, ref count, ref scanMask);
+            }
+
+            // Symbols: "<|", "![", "[INST]", "/.ssh/", "@assistant", ….
+            Span<int> ids = stackalloc int[8];
+            for (var p = SymbolAnchors.Next(span, 0); p >= 0; p = SymbolAnchors.Next(span, p + 1))
+            {
+                var n = SymbolAnchors.MatchesAt(span, p, ids);
+                for (var k = 0; k < n; k++)
+                {
+                    foreach (var r in RulesBySymbol[ids[k]]) Collect(r, p, ref attempts, ref count, ref scanMask);
                 }
             }
+
+            // Pass 2: anchored attempts of rules whose required words (and characters) occur.
+            var skip = NeedMask & ~seen;
+            foreach (var (c, rules) in CharNeeds)
+            {
+                if (span.IndexOf(c) < 0) skip |= rules;
+            }
+
+            for (var a = 0; a < count; a++)
+            {
+                var r = attempts[a] & 127;
+                if (((skip >> r) & UInt128.One) != 0) continue;
+                TryRule(text, r, attempts[a] >> 7, ref state);
+            }
+
+            scanMask &= ~skip;
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(attempts);
         }
 
         if (scanMask == 0) return;
@@ -363,6 +601,46 @@ internal sealed class InjectionDetector : IInjectionDetector
             {
                 state.TimedOut();
             }
+        }
+    }
+
+    private static void Collect(int r, int position, ref int[] attempts, ref int count, ref UInt128 scanMask)
+    {
+        if (!Rules[r].AtAnchor)
+        {
+            scanMask |= UInt128.One << r;
+            return;
+        }
+
+        if (count == attempts.Length)
+        {
+            var bigger = ArrayPool<int>.Shared.Rent(attempts.Length * 2);
+            attempts.AsSpan().CopyTo(bigger);
+            ArrayPool<int>.Shared.Return(attempts);
+            attempts = bigger;
+        }
+
+        attempts[count++] = (position << 7) | r;
+    }
+
+    private static void TryRule(string text, int r, int position, ref ScoreState state)
+    {
+        if (state.Fired[r]) return;
+        var rule = Rules[r];
+
+        try
+        {
+            // All anchored patterns start with \G: IsMatch answers for this position only.
+            if (!rule.Regex.IsMatch(text.AsSpan(), position)) return;
+            foreach (var m in rule.Regex.EnumerateMatches(text.AsSpan(), position))
+            {
+                if (m.Index == position) Fire(text, rule, m.Index, m.Length, ref state);
+                break;
+            }
+        }
+        catch (RegexMatchTimeoutException)
+        {
+            state.TimedOut();
         }
     }
 
@@ -475,18 +753,21 @@ internal sealed class InjectionDetector : IInjectionDetector
         return false;
     }
 
+    private static readonly SearchValues<char> QuoteChars = SearchValues.Create("\"“”«»`'‘’");
+
     /// <summary>Regions between matching quotes: "…", “…”, «…», `…` and '…' (apostrophes inside words ignored).</summary>
     private static List<(int, int)>? QuotedRegions(string text)
     {
         List<(int, int)>? regions = null;
         var open = -1;
         var openChar = '\0';
-        for (var i = 0; i < text.Length; i++)
+        var span = text.AsSpan();
+        for (var i = span.IndexOfAny(QuoteChars); i >= 0;)
         {
-            var c = text[i];
+            var c = span[i];
             if (open < 0)
             {
-                if (c is '"' or '“' or '«' or '`' || (c is '\'' or '‘' && (i == 0 || !char.IsLetterOrDigit(text[i - 1]))))
+                if (c is '"' or '“' or '«' or '`' || (c is '\'' or '‘' && (i == 0 || !char.IsLetterOrDigit(span[i - 1]))))
                 {
                     open = i;
                     openChar = c;
@@ -499,7 +780,7 @@ internal sealed class InjectionDetector : IInjectionDetector
                     '“' => c == '”',
                     '«' => c == '»',
                     '‘' => c == '’',
-                    '\'' => c == '\'' && (i + 1 >= text.Length || !char.IsLetterOrDigit(text[i + 1])),
+                    '\'' => c == '\'' && (i + 1 >= span.Length || !char.IsLetterOrDigit(span[i + 1])),
                     _ => c == openChar,
                 };
                 if (close)
@@ -508,6 +789,9 @@ internal sealed class InjectionDetector : IInjectionDetector
                     open = -1;
                 }
             }
+
+            var next = span[(i + 1)..].IndexOfAny(QuoteChars);
+            i = next < 0 ? -1 : i + 1 + next;
         }
 
         return regions;
@@ -544,18 +828,34 @@ internal sealed class InjectionDetector : IInjectionDetector
         if (sub.Score > 0.2 && sub.Score > (1.0 - state.BaseProduct) + 0.15) state.Add("obfuscated_instruction", sub.Score * 0.95);
     }
 
-    /// <summary>Base64 and hex runs that decode to mostly printable text.</summary>
+    private static readonly SearchValues<char> Base64Run =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=");
+
+    private static readonly SearchValues<char> SpacingSeparators = SearchValues.Create(" .-_*");
+
+    /// <summary>Base64 and hex runs (16+ characters) that decode to mostly printable text.</summary>
     private static IEnumerable<string> EncodedRuns(string text)
     {
         var i = 0;
         while (i < text.Length)
         {
-            while (i < text.Length && !IsB64(text[i])) i++;
+            var len = text.AsSpan(i).IndexOfAnyExcept(Base64Run);
+            if (len < 0) len = text.Length - i;
+            if (len == 0)
+            {
+                var next = text.AsSpan(i).IndexOfAny(Base64Run);
+                if (next < 0) break;
+                i += next;
+                continue;
+            }
+
             var start = i;
-            while (i < text.Length && (IsB64(text[i]) || text[i] == '=')) i++;
-            var len = i - start;
+            i += len;
             if (len < 16 || len > 16 * 1024) continue;
             var run = text.AsSpan(start, len);
+
+            // Encoded text mixes cases and digits; a long word or identifier does not.
+            if (!SecretHeuristics.HasDigit(run) && !run.ContainsAny('+', '/') && !SecretHeuristics.HasUpperAndLower(run)) continue;
             var decoded = DecodeHex(run) ?? DecodeBase64(run);
             if (decoded is not null) yield return decoded;
         }
@@ -567,23 +867,31 @@ internal sealed class InjectionDetector : IInjectionDetector
     {
         var body = run.TrimEnd('=');
         if (body.Length < 16) return null;
-        var chars = new char[body.Length + 3];
-        for (var k = 0; k < body.Length; k++)
-        {
-            chars[k] = body[k] switch
-            {
-                '-' => '+',
-                '_' => '/',
-                var c => c,
-            };
-        }
-
         var n = body.Length;
         if (n % 4 == 1) return null;
-        while (n % 4 != 0) chars[n++] = '=';
-        var bytes = new byte[n];
-        if (!Convert.TryFromBase64Chars(chars.AsSpan(0, n), bytes, out var written)) return null;
-        return PrintableText(bytes.AsSpan(0, written));
+        var chars = ArrayPool<char>.Shared.Rent(n + 3);
+        var bytes = ArrayPool<byte>.Shared.Rent(n + 3);
+        try
+        {
+            for (var k = 0; k < body.Length; k++)
+            {
+                chars[k] = body[k] switch
+                {
+                    '-' => '+',
+                    '_' => '/',
+                    var c => c,
+                };
+            }
+
+            while (n % 4 != 0) chars[n++] = '=';
+            if (!Convert.TryFromBase64Chars(chars.AsSpan(0, n), bytes, out var written)) return null;
+            return PrintableText(bytes.AsSpan(0, written));
+        }
+        finally
+        {
+            ArrayPool<char>.Shared.Return(chars);
+            ArrayPool<byte>.Shared.Return(bytes);
+        }
     }
 
     private static string? DecodeHex(ReadOnlySpan<char> run)
@@ -600,13 +908,15 @@ internal sealed class InjectionDetector : IInjectionDetector
 
     private static int HexValue(char c) => c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private static string? PrintableText(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < 8) return null;
         string s;
         try
         {
-            s = new UTF8Encoding(false, true).GetString(bytes);
+            s = StrictUtf8.GetString(bytes);
         }
         catch (DecoderFallbackException)
         {
@@ -680,17 +990,29 @@ internal sealed class InjectionDetector : IInjectionDetector
     private static bool TryCollapseSpacedLetters(string text, out string collapsed)
     {
         collapsed = "";
-        var run = 0;
+
+        // Cheap pass over the separators: count single letters separated by one separator.
         var best = 0;
-        for (var k = 0; k < text.Length; k++)
+        var run = 0;
+        var last = -2;
+        var span = text.AsSpan();
+        for (var k = span.IndexOfAny(SpacingSeparators); k >= 0;)
         {
-            var single = char.IsLetter(text[k]) && (k == 0 || !char.IsLetter(text[k - 1])) && (k + 1 >= text.Length || !char.IsLetter(text[k + 1]));
-            if (single) run++;
-            else if (char.IsLetter(text[k])) run = 0;
-            best = Math.Max(best, run);
+            var single = k >= 1 && char.IsLetter(span[k - 1]) && (k < 2 || !char.IsLetter(span[k - 2]))
+                         && k + 1 < span.Length && char.IsLetter(span[k + 1]) && (k + 2 >= span.Length || !char.IsLetter(span[k + 2]));
+            if (single)
+            {
+                run = k - last == 2 ? run + 1 : 1;
+                last = k;
+                best = Math.Max(best, run);
+            }
+
+            var next = span[(k + 1)..].IndexOfAny(SpacingSeparators);
+            k = next < 0 ? -1 : k + 1 + next;
         }
 
-        if (best < 6) return false;
+        // Five separators in a row join six single letters.
+        if (best < 5) return false;
         var sb = new StringBuilder(text.Length);
         for (var k = 0; k < text.Length; k++)
         {

@@ -40,7 +40,7 @@ internal static class SecretHeuristics
 
     public static bool IsAsciiLetterOrDigit(char c) => char.IsAsciiLetterOrDigit(c);
 
-    public static bool IsIdentifierChar(char c) => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.';
+    public static bool IsIdentifierChar(char c) => char.IsLetterOrDigit(c) || c is '_' or '-' or '.';
 
     /// <summary>Number of character classes present: lower, upper, digit, other.</summary>
     public static int CharClasses(ReadOnlySpan<char> s)
@@ -183,6 +183,20 @@ internal static class SecretHeuristics
         "too", "not", "the", "a", "an", "is", "was", "and", "or", "for", "to", "of", "in", "on", "at", "with",
     ];
 
+    private static readonly string[] ReferenceAnywhere = ["process.env", "os.environ", "getenv", "GetEnvironmentVariable"];
+
+    private static readonly SearchValues<string> Fragments = SearchValues.Create(
+        PlaceholderFragments.Where(f => f is not ("123456789" or "abcdefghij" or "0123456789")).Concat(["%s", "%d"]).ToArray(),
+        StringComparison.OrdinalIgnoreCase);
+
+    private static readonly SearchValues<string> Sequences = SearchValues.Create(["123456789", "abcdefghij", "0123456789"], StringComparison.OrdinalIgnoreCase);
+
+    private static readonly SearchValues<string> References = SearchValues.Create(
+        ReferencePrefixes.Concat(ReferenceAnywhere).ToArray(), StringComparison.OrdinalIgnoreCase);
+
+    private static readonly System.Collections.Frozen.FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> Words =
+        System.Collections.Frozen.FrozenSet.ToFrozenSet(PlaceholderWords, StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>();
+
     /// <summary>
     /// True for values that are templates, masks, documentation samples or references rather than a credential.
     /// </summary>
@@ -209,28 +223,24 @@ internal static class SecretHeuristics
         if (trimmed[0] == '{' && trimmed[^1] == '}') return true;
         if (trimmed[0] == '[' && trimmed[^1] == ']') return true;
 
-        foreach (var f in PlaceholderFragments)
-        {
-            if (!checkSequences && f is "123456789" or "abcdefghij" or "0123456789") continue;
-            if (trimmed.Contains(f, StringComparison.OrdinalIgnoreCase)) return true;
-        }
+        if (trimmed.IndexOfAny(Fragments) >= 0) return true;
+        if (checkSequences && trimmed.IndexOfAny(Sequences) >= 0) return true;
 
         // Format strings and templates: "%s", "{attrs[2]}", "{0}".
-        if (trimmed.Contains("%s", StringComparison.Ordinal) || trimmed.Contains("%d", StringComparison.Ordinal)) return true;
         var brace = trimmed.IndexOf('{');
         if (brace >= 0 && trimmed[brace..].IndexOf('}') > 0) return true;
 
-        foreach (var p in ReferencePrefixes)
+        if (trimmed.IndexOfAny(References) >= 0)
         {
-            if (trimmed.StartsWith(p, StringComparison.OrdinalIgnoreCase)) return true;
-        }
+            foreach (var p in ReferencePrefixes)
+            {
+                if (trimmed.StartsWith(p, StringComparison.OrdinalIgnoreCase)) return true;
+            }
 
-        if (trimmed.Contains("process.env", StringComparison.OrdinalIgnoreCase)
-            || trimmed.Contains("os.environ", StringComparison.OrdinalIgnoreCase)
-            || trimmed.Contains("getenv", StringComparison.OrdinalIgnoreCase)
-            || trimmed.Contains("GetEnvironmentVariable", StringComparison.OrdinalIgnoreCase))
-        {
-            return true;
+            foreach (var p in ReferenceAnywhere)
+            {
+                if (trimmed.Contains(p, StringComparison.OrdinalIgnoreCase)) return true;
+            }
         }
 
         if (trimmed.Contains("your", StringComparison.OrdinalIgnoreCase)
@@ -242,12 +252,7 @@ internal static class SecretHeuristics
             return true;
         }
 
-        foreach (var w in PlaceholderWords)
-        {
-            if (trimmed.Equals(w, StringComparison.OrdinalIgnoreCase)) return true;
-        }
-
-        return false;
+        return trimmed.Length <= 24 && Words.Contains(trimmed);
     }
 
     /// <summary>True when the body of a prefixed token is clearly fake: repeated or low-variety characters.</summary>
@@ -300,21 +305,21 @@ internal static class SecretHeuristics
         if (!allowHexOnly && IsAllHex(v)) return false;
         if (v.StartsWith("http", StringComparison.OrdinalIgnoreCase)) return false;
         if (v[0] is '/' or '.' or '~') return false;
-        if (IsPlaceholderOrReference(v)) return false;
+        if (Entropy(v) < minEntropy) return false;
         if (IsLowVarietyBody(v)) return false;
         if (LooksLikeCodeReference(v)) return false;
-        return Entropy(v) >= minEntropy;
+        return !IsPlaceholderOrReference(v);
     }
 
     /// <summary>A literal password of plausible shape (weak passwords included) for prose contexts.</summary>
     public static bool IsPasswordLike(ReadOnlySpan<char> v, bool strong)
     {
         if (v.Length < 6 || v.Length > 128) return false;
-        if (IsPlaceholderOrReference(v, checkSequences: false)) return false;
+        var classes = CharClasses(v);
+        var shapeOk = strong ? v.Length >= 8 && classes >= 3 : classes >= 2 && (HasDigit(v) || HasSymbol(v));
+        if (!shapeOk) return false;
         if (v.Contains("://", StringComparison.Ordinal)) return false;
         if (v.IndexOf('@') > 0 && v.IndexOf('.') > v.IndexOf('@')) return false; // an e-mail address
-        var classes = CharClasses(v);
-        if (strong) return v.Length >= 8 && classes >= 3;
-        return classes >= 2 && (HasDigit(v) || HasSymbol(v));
+        return !IsPlaceholderOrReference(v, checkSequences: false);
     }
 }

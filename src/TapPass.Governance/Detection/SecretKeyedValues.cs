@@ -42,7 +42,7 @@ internal static class SecretKeyedValues
     [
         "password", "passwd", "passwort", "kennwort", "wachtwoord", "paswoord", "passphrase", "passord", "contraseña",
         "contrasena", "senha", "mot de passe", "mot_de_passe", "identified by", "lösenord", "losenord", "salasana",
-        "hasło", "haslo", "heslo", "jelszó", "jelszo", "pass", "pwd", "pw", "mdp",
+        "hasło", "haslo", "heslo", "jelszó", "jelszo", "passe", "pass", "pwd", "pw", "mdp",
     ];
 
     private static readonly string[] ShortWords = ["pass", "pwd", "pw", "mdp", "key", "auth"];
@@ -118,12 +118,6 @@ internal static class SecretKeyedValues
         var kind = Classify(id, out var keyword, out var strongKey);
         if (kind == KeywordKind.None) return continueAt;
 
-        var lowerId = id.Length <= MaxIdentifier ? id : id[^MaxIdentifier..];
-        foreach (var part in ExcludedIdentifierParts)
-        {
-            if (lowerId.Contains(part, StringComparison.OrdinalIgnoreCase)) return continueAt;
-        }
-
         // Working-directory variables in environment dumps are paths, not passwords.
         if (id.SequenceEqual("PWD") || id.SequenceEqual("OLDPWD")) return continueAt;
 
@@ -138,8 +132,10 @@ internal static class SecretKeyedValues
             }
         }
 
-        // 4. The value.
+        // 4. The value; identifiers that name something else (public_key, cache_key, bypass, …) are checked only
+        //    once a value was found, which keeps the common no-value case cheap.
         if (!TryValue(text, idStart, idEnd, kind, keyword, out var vStart, out var vLen, out var form)) return continueAt;
+        if (IsExcludedIdentifier(id)) return continueAt;
         var value = span.Slice(vStart, vLen);
 
         switch (kind)
@@ -196,6 +192,16 @@ internal static class SecretKeyedValues
                 return Math.Max(continueAt, vStart + vLen);
             }
         }
+    }
+
+    private static bool IsExcludedIdentifier(ReadOnlySpan<char> id)
+    {
+        foreach (var part in ExcludedIdentifierParts)
+        {
+            if (id.Contains(part, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+
+        return false;
     }
 
     private static void Add(ref List<SecretCandidate>? list, SecretCandidate c) => (list ??= []).Add(c);

@@ -135,9 +135,8 @@ internal static class SecretTokenSpecs
         // Messaging, e-mail, telephony
         new("SG.", "sendgrid_api_key", Base64UrlDot, 60, 70, TokenCheck.Shape),
         new("key-", "mailgun_api_key", Alnum, 32, 32, TokenCheck.Digit),
-        new("xkeysib-", "brevo_api_key", AlnumDash, 81, 81),
         new("SK", "twilio_api_key", HexAny, 32, 32, TokenCheck.Digit),
-        new("AC", "twilio_account_sid", HexLower, 32, 32, TokenCheck.Digit | TokenCheck.Context, "twilio"),
+        new("xkeysib-", "brevo_api_key", AlnumDash, 81, 81),
         // Developer platforms and infrastructure
         new("dapi", "databricks_token", HexDash, 32, 35, TokenCheck.Shape),
         new("dp.pt.", "doppler_token", Base64Url, 40, 44),
@@ -167,6 +166,9 @@ internal static class SecretTokenSpecs
         new("bkua_", "buildkite_token", HexLower, 40, 40),
         new("ops_eyJ", "onepassword_service_account_token", Base64UrlDot, 100, 2048),
     ];
+
+    /// <summary>The webhook URL formats (checked where "://" occurs).</summary>
+    public static readonly TokenSpec[] WebhookSpecs = All.Where(s => s.Prefix.StartsWith("https://", StringComparison.Ordinal)).ToArray();
 
     /// <summary>
     /// Applies <paramref name="spec"/> at <paramref name="position"/> (where its prefix starts).
