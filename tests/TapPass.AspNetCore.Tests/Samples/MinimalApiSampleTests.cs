@@ -1,31 +1,18 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
 
 namespace TapPass.AspNetCore.Tests.Samples;
 
 /// <summary>
 /// End to end: the sample app of samples/MinimalApi on the embedded gateway, driven like its README's curl lines.
-/// (Excluded from compilation until TapPass.Governance's AddTapPassEmbeddedGateway() and TapPassAgent are merged.)
+/// The governance decisions themselves are in <see cref="SampleDecisionTests"/> and the classes next to it.
 /// </summary>
-public sealed class MinimalApiSampleTests : IClassFixture<MinimalApiSampleTests.SampleFactory>
+public sealed class MinimalApiSampleTests : IClassFixture<SampleFactory>
 {
     private readonly SampleFactory _factory;
 
     public MinimalApiSampleTests(SampleFactory factory) => _factory = factory;
-
-    public sealed class SampleFactory : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            // No gateway URL, whatever the machine's environment says: the sample must run on the embedded engine.
-            builder.UseSetting("TapPass:Url", "");
-            builder.UseSetting("TAPPASS_URL", "");
-            builder.UseEnvironment("Production");
-        }
-    }
 
     private static Task<HttpResponseMessage> ChatAsync(HttpClient client, string prompt, string? flags = null, string? sessionId = null)
     {
