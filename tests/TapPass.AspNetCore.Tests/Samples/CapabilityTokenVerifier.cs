@@ -16,17 +16,19 @@ internal enum CapabilityVerdict
     WrongTool,
     WrongAgent,
     WrongSession,
+    Replayed,
 }
 
 /// <summary>
 /// What a service a governed tool calls would do with a capability token: verify it offline against the gateway's
 /// JWKS (ES256 over <c>header.payload</c>, key chosen by <c>kid</c>), then check <c>aud</c>, <c>exp</c> and that
-/// <c>tool</c>, <c>sub</c> (agent uuid) and <c>sid</c> (session) are the ones it expects. Written from PROTOCOL.md §6
-/// and the Governance README, independently of the engine's own implementation.
+/// <c>tool</c>, <c>sub</c> (agent uuid) and <c>sid</c> (session) are the ones it expects, and, given a replay cache,
+/// that its <c>jti</c> was not accepted before. Written from PROTOCOL.md §6 and the Governance README, independently
+/// of the engine's own implementation.
 /// </summary>
 internal static class CapabilityTokenVerifier
 {
-    public static CapabilityVerdict Verify(string token, string jwks, string tool, string agentUuid, string? sessionId, DateTimeOffset now)
+    public static CapabilityVerdict Verify(string token, string jwks, string tool, string agentUuid, string? sessionId, DateTimeOffset now, ISet<string>? acceptedTokenIds = null)
     {
         var parts = token.Split('.');
         if (parts.Length != 3)
@@ -94,7 +96,12 @@ internal static class CapabilityTokenVerifier
             return CapabilityVerdict.WrongAgent;
         }
 
-        return sessionId is not null && claims.GetProperty("sid").GetString() != sessionId ? CapabilityVerdict.WrongSession : CapabilityVerdict.Valid;
+        if (sessionId is not null && claims.GetProperty("sid").GetString() != sessionId)
+        {
+            return CapabilityVerdict.WrongSession;
+        }
+
+        return acceptedTokenIds is null || acceptedTokenIds.Add(claims.GetProperty("jti").GetString()!) ? CapabilityVerdict.Valid : CapabilityVerdict.Replayed;
     }
 
     /// <summary>The token's claims (no verification).</summary>

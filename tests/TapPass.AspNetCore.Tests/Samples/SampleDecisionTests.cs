@@ -260,4 +260,20 @@ public sealed class SampleDecisionTests(SampleFactory factory) : IClassFixture<S
         CapabilityTokenVerifier.Verify(CapabilityTokenVerifier.ResignedWithForeignKey(token), jwks, "send_email", SampleIds.EmbeddedAgentUuid, session, now).Should().Be(CapabilityVerdict.BadSignature);
         CapabilityTokenVerifier.Verify(token[..^4] + (token[^4..] == "AAAA" ? "BBBB" : "AAAA"), jwks, "send_email", SampleIds.EmbeddedAgentUuid, session, now).Should().Be(CapabilityVerdict.BadSignature);
     }
+
+    [Fact]
+    public async Task CapabilityToken_CarriesAFreshJtiPerCall_SoAReceiverRejectsAReplay()
+    {
+        using var client = factory.CreateClient();
+        var jwks = await client.GetStringAsync("/.well-known/jwks.json");
+        var (first, firstSession) = await CapabilityTokens.SendEmailAsync(factory);
+        var (second, secondSession) = await CapabilityTokens.SendEmailAsync(factory);
+        var accepted = new HashSet<string>(StringComparer.Ordinal);
+        var now = TimeProvider.System.GetUtcNow();
+
+        CapabilityTokenVerifier.Verify(first, jwks, "send_email", SampleIds.EmbeddedAgentUuid, firstSession, now, accepted).Should().Be(CapabilityVerdict.Valid);
+        CapabilityTokenVerifier.Verify(first, jwks, "send_email", SampleIds.EmbeddedAgentUuid, firstSession, now, accepted).Should().Be(CapabilityVerdict.Replayed);
+        CapabilityTokenVerifier.Verify(second, jwks, "send_email", SampleIds.EmbeddedAgentUuid, secondSession, now, accepted).Should().Be(CapabilityVerdict.Valid);
+        CapabilityTokenVerifier.Claims(second).GetProperty("jti").GetString().Should().NotBe(CapabilityTokenVerifier.Claims(first).GetProperty("jti").GetString());
+    }
 }
