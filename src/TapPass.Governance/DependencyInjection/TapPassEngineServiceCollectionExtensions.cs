@@ -62,7 +62,8 @@ public static class TapPassEngineServiceCollectionExtensions
     /// with the same semantics as the gateway. Calls without an API key act as
     /// <see cref="TapPassEngineOptions.EmbeddedIdentity"/> — code in the process is trusted by the process, so no key
     /// is needed in-process; a call that carries a key is authenticated as on the gateway. Replaces any transport
-    /// registered before.
+    /// registered before. Also registers <see cref="TapPassEmbeddedOperator"/> (approvals, break-glass, audit log and
+    /// capability-token keys of the in-process engine).
     /// </summary>
     /// <param name="services">Services.</param>
     /// <param name="configure">Configures the options.</param>
@@ -70,7 +71,24 @@ public static class TapPassEngineServiceCollectionExtensions
     {
         services.AddTapPassEngine(configure);
         services.Replace(ServiceDescriptor.Singleton<ITapPassTransport>(sp => new EmbeddedTransport(sp.GetRequiredService<GovernanceEngine>())));
+        services.TryAddSingleton(sp => new TapPassEmbeddedOperator(sp.GetRequiredService<GovernanceEngine>(), sp.GetRequiredService<IAuditLog>()));
         return services;
+    }
+
+    /// <summary>
+    /// Like <see cref="AddTapPassEmbeddedGateway(IServiceCollection, Action{TapPassEngineOptions})"/>, binding the
+    /// options from the <c>TapPass:Gateway</c> section of <paramref name="configuration"/> first (approval rules,
+    /// minimum tiers, the embedded identity, …).
+    /// </summary>
+    /// <param name="services">Services.</param>
+    /// <param name="configuration">Configuration root (the section <c>TapPass:Gateway</c> is read).</param>
+    /// <param name="configure">Further configuration, applied after binding.</param>
+    public static IServiceCollection AddTapPassEmbeddedGateway(this IServiceCollection services, IConfiguration configuration, Action<TapPassEngineOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<TapPassEngineOptions>().Bind(configuration.GetSection(TapPassEngineOptions.SectionName));
+        return services.AddTapPassEmbeddedGateway(configure);
     }
 
     private static void AddCore(IServiceCollection services)

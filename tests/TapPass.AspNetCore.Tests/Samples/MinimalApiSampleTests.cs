@@ -1,31 +1,19 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace TapPass.AspNetCore.Tests.Samples;
 
 /// <summary>
 /// End to end: the sample app of samples/MinimalApi on the embedded gateway, driven like its README's curl lines.
-/// (Excluded from compilation until TapPass.Governance's AddTapPassEmbeddedGateway() and TapPassAgent are merged.)
+/// The governance decisions themselves are in <see cref="SampleDecisionTests"/> and the classes next to it.
 /// </summary>
-public sealed class MinimalApiSampleTests : IClassFixture<MinimalApiSampleTests.SampleFactory>
+public sealed class MinimalApiSampleTests : IClassFixture<SampleFactory>
 {
     private readonly SampleFactory _factory;
 
     public MinimalApiSampleTests(SampleFactory factory) => _factory = factory;
-
-    public sealed class SampleFactory : WebApplicationFactory<Program>
-    {
-        protected override void ConfigureWebHost(IWebHostBuilder builder)
-        {
-            // No gateway URL, whatever the machine's environment says: the sample must run on the embedded engine.
-            builder.UseSetting("TapPass:Url", "");
-            builder.UseSetting("TAPPASS_URL", "");
-            builder.UseEnvironment("Production");
-        }
-    }
 
     private static Task<HttpResponseMessage> ChatAsync(HttpClient client, string prompt, string? flags = null, string? sessionId = null)
     {
@@ -69,7 +57,16 @@ public sealed class MinimalApiSampleTests : IClassFixture<MinimalApiSampleTests.
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         var content = body.GetProperty("content").GetString();
         content.Should().NotContain("jane.doe@example.com").And.NotContain("4111 1111 1111 1111");
+        content.Should().Contain("[MASKED_EMAIL]").And.Contain("[MASKED_CREDIT_CARD]");
         body.GetProperty("classification").GetString().Should().BeOneOf("CONFIDENTIAL", "RESTRICTED");
+
+        // Redaction applied: audited as a masked completion, with the types and positions, never the values.
+        var events = await SampleHttp.AuditAsync(_factory, body.GetProperty("session_id").GetString());
+        var completed = events.Should().ContainSingle(e => e.EventType == "chat.completed").Subject;
+        completed.Decision.Should().Be("mask");
+        completed.Event.GetProperty("detections").EnumerateArray().Select(d => d.GetProperty("type").GetString())
+            .Should().Contain(["EMAIL", "CREDIT_CARD"]);
+        SampleHttp.ShouldNotContainValues(events, "jane.doe@example.com", "4111 1111 1111 1111", "Repeat after me");
     }
 
     [Fact]
@@ -147,6 +144,7 @@ public sealed class MinimalApiSampleTests : IClassFixture<MinimalApiSampleTests.
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         body.GetProperty("status").GetString().Should().Be("sent");
         body.GetProperty("to").GetString().Should().Be("team@example.com");
+        _factory.Services.GetRequiredService<MinimalApi.Outbox>().Sent.Should().Contain(m => m.To == "team@example.com" && m.Subject == "Status");
     }
 
     [Fact]
