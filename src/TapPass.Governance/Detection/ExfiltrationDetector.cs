@@ -230,7 +230,7 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
 
         foreach (Match m in ExternalSendPattern().Matches(text))
         {
-            if (InjectionPatterns.DataWords().IsMatch(m.Groups["mid"].ValueSpan))
+            if (ExfilDataWords().IsMatch(m.Groups["mid"].ValueSpan))
             {
                 Add(ref results, new ExfiltrationResult(ExternalSend, null, "Instruction to send data to an external address"));
                 break;
@@ -247,9 +247,14 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
                || before.EndsWith(".", StringComparison.Ordinal);
     }
 
-    /// <summary>A query value of 32+ URL-safe characters: encoded data rather than a setting.</summary>
+    /// <summary>A query value of 32+ URL-safe characters: encoded data rather than a setting (inline images excepted).</summary>
     private static bool LongQueryValue(ReadOnlySpan<char> query)
     {
+        if (query.Contains("data:image", StringComparison.OrdinalIgnoreCase) || query.Contains("data%3Aimage", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
         var run = 0;
         foreach (var c in query)
         {
@@ -292,6 +297,9 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
 
     [GeneratedRegex(@"\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|share|deliver|copy|relay|submit|append|attach|cc|bcc)\b(?<mid>[^.\n!?]{0,100}?)\bto\s+(?:https?://|www\.|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})", Options, TimeoutMs)]
     private static partial Regex ExternalSendPattern();
+
+    [GeneratedRegex(@"\b(?:everything|all\s+(?:the\s+)?(?:data|messages|files|records|emails|history)|data|conversations?|chat|history|emails|messages|credentials|passwords?|secrets?|api\s+keys?|tokens|contacts|address\s+book|transcripts?|files|documents?|records|you\s+know|personal|private|confidential|cookies|session|user'?s\s+\w+|their\s+\w+|attach(?:ed|ments?)|contracts?|invoices|customer\s+\w+)\b", Options, TimeoutMs)]
+    private static partial Regex ExfilDataWords();
 
     [GeneratedRegex(@"credit[\s-]*cards?|card\s+(?:numbers?|details)|cc\s+numbers?|payment\s+cards?|\bPANs?\b|\bcvvs?\b|card\s*number|card\s*num|cc\s*num", Options, TimeoutMs)]
     private static partial Regex CreditCardNoun();

@@ -220,7 +220,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("indirect_injection", Category.Indirect, 0.45, P.AiCommaImperativeAt(), [.. aiNouns, "gpt", "chatgpt", "claude", "copilot", "@assistant", "@ai", "@bot", "@copilot", "@claude", "@chatgpt", "@gpt", "@agent"]);
         At("indirect_injection", Category.Indirect, 0.3, P.YouAreRequired(), "you");
         At("indirect_injection", Category.Indirect, 0.4, P.AssistantMust(), [.. aiNouns, "assistants", "models", "bots", "agents", "llms", "ais", "language", "any"]);
-        At("indirect_injection", Category.Indirect, 0.4, P.WhenYouReadThis(), "when", "while", "if", "once", "after", "as soon as");
+        At("indirect_injection", Category.Indirect, 0.4, P.WhenYouReadThis(), "when", "if", "once", "after", "as soon as");
 
         // Actions the user did not ask for.
         At("data_exfiltration", Category.Payload, 0.4, P.SendTo(), "send", "forward", "email", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "share", "report", "deliver", "copy", "relay", "submit", "append", "attach", "log", "save", "store", "write", "push", "beam", "cc", "bcc");
@@ -334,7 +334,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         Require(P.PersonaName(), "dan", "stan", "aim", "dude", "kevin", "ucar", "apophis", "betterdan", "antigpt", "evilbot", "devmode", "nraf", "basedgpt", "oppo", "bish", "jailbreak", "freedomgpt", "chaosgpt", "wormgpt", "fraudgpt", "darkgpt", "mongo", "developer", "anything", "evil", "maximum");
         Require(P.JailbreakTermsAt(), "anything", "mode", "version", "ai", "assistant", "model", "chatbot", "persona", "prompt", "activated");
         Require(P.DeceasedRelative(), "late", "deceased", "dead", "dying", "departed", "passed");
-        Require(P.WhenYouReadThis(), "read", "see", "process", "summarize", "summarise", "encounter", "finish", "parse", "ingest", "summarizing", "summarising", "reading", "processing", "translating", "parsing", "ingesting", "indexing");
+        Require(P.WhenYouReadThis(), "read", "see", "process", "summarize", "summarise", "encounter", "finish", "parse", "ingest", "summarizing", "summarising", "translating", "ingesting", "indexing");
         Require(P.CallFunctionSyntaxAt(), "call", "invoke", "execute", "run", "trigger");
         Require(P.StartsWithYouAreAt(), "you", "you're", "your", "system");
         Require(P.CompleteThePromptAt(), [.. nouns, "says", "say", "reads", "read", "fill", "complete", "continue", "finish"]);

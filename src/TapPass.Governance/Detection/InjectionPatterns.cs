@@ -198,7 +198,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"\G(?:the\s+|any\s+|all\s+)?(?:AI\s+)?(?:assistants?|AIs?|models?|bots?|agents?|LLMs?|language\s+models?)\s+(?:must|shall|should|will|are\s+(?:required|instructed|to)|is\s+(?:required|instructed|to))\s+(?:now\s+|immediately\s+|always\s+|from\s+now\s+on\s+)?(?:ignore|transfer|send|reveal|share|forward|approve|grant|delete|disclose|output|print|comply|obey|execute|call|recommend|insert|append|include|say|reply|respond\s+only)\b", Options, TimeoutMs)]
     internal static partial Regex AssistantMust();
 
-    [GeneratedRegex(@"\G(?:when|while|if|once|after|as\s+soon\s+as)\s+(?:summari[sz]ing|reading|processing|translating|parsing|ingesting|indexing)\b|\G(?:when|if|once|after|as\s+soon\s+as)\s+(?:you|the\s+(?:AI|assistant|model|LLM|bot))\s+(?:read|see|process|summari[sz]e|encounter|finish\s+reading|parse|ingest)\s+(?:this|these)", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:when|once|after)\s+(?:summari[sz]ing|translating|ingesting|indexing)\s+(?:this|these|the\s+(?:page|document|e-?mail|text|file|article|review))\b|\G(?:when|if|once|after|as\s+soon\s+as)\s+(?:you|the\s+(?:AI|assistant|model|LLM|bot))\s+(?:read|see|process|summari[sz]e|encounter|finish\s+reading|parse|ingest)\s+(?:this|these)", Options, TimeoutMs)]
     internal static partial Regex WhenYouReadThis();
 
     // ---- actions the user did not ask for ----------------------------------------------------------------------
@@ -284,7 +284,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"\G(?:append|attach|add|include|encode|insert|embed)\s+(?:the\s+|all\s+(?:of\s+)?the\s+|this\s+|their\s+|the\s+user'?s\s+|the\s+whole\s+|the\s+entire\s+)?(?:conversation|chat(?:\s+history)?|history|messages|transcript|api\s+keys?|passwords?|secrets?|credentials|email\s+address(?:es)?|personal\s+data|session\s+(?:tokens?|cookies?))\b(?:\s+so\s+far)?[^.\n]{0,40}?\b(?:url|link|query|parameter|image|encoded|base64|to\s+(?:it|the\s+(?:url|link|image)))|\G(?:render|display|show|embed|output|insert|include)\s+(?:an?\s+|this\s+|the\s+following\s+)?(?:image|img|picture|pixel|tracking\s+pixel)\s+(?:with|from|using|at)\s+(?:the\s+)?(?:url|link|src|address)", Options, TimeoutMs)]
     internal static partial Regex AppendDataToUrlAt();
 
-    [GeneratedRegex(@"\G(?:call|invoke|execute|run|trigger)\s+(?:the\s+)?[A-Za-z_][A-Za-z0-9_.]*\([^)\n]{0,200}\)", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:call|invoke|execute|run|trigger)[ \t]+(?:the[ \t]+)?[A-Za-z_][A-Za-z0-9_.]*\([^)\n]{0,200}\)", Options, TimeoutMs)]
     internal static partial Regex CallFunctionSyntaxAt();
 
     [GeneratedRegex(@"\G(?:put|add|append|include|insert|place|end|start|begin|prefix|suffix)\b[^.\n]{0,40}?\b(?:(?:at\s+)?the\s+(?:end|start|beginning|bottom|top)\s+of\s+|to\s+|in\s+|into\s+)?(?:your|every|each|all\s+(?:of\s+)?your|all)\s+(?:(?:next|future|subsequent)\s+)?(?:replies|reply|responses?|answers?|messages?|outputs?)\b|\G(?:respond|reply|answer|act|behave)\s+(?:to\s+the\s+user\s+)?normally\b[^.\n]{0,20}?\b(?:but|while|and\s+then|however)\b", Options, TimeoutMs)]

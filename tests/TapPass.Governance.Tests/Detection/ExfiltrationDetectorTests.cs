@@ -68,6 +68,8 @@ public sealed class ExfiltrationDetectorTests
     [InlineData("Send the quarterly report to finance@acme.com please.")]
     [InlineData("What's in this base64 blob? U2VlIHlvdSBhdCBsdW5jaC4=")]
     [InlineData("How do webhooks work in GitHub?")]
+    [InlineData("[![badge](https://img.shields.io/badge/conan.io-lib-green.svg?logo=data:image/png;base64%2CiVBORw0KGgoAAAANSUhEUgAAAA0123456789)](https://conan.io)")]
+    [InlineData("Use sendmail to send the message to root@localhost.localdomain when the job ends.")]
     public void Detect_BenignMentionsOfChannels_ReportNothing(string text) => Detector.Detect(text).Should().BeEmpty();
 
     [Fact]
