@@ -310,12 +310,13 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
 
     /// <summary>Runs <paramref name="run"/> under the call's Idempotency-Key (PROTOCOL.md §2): replay within the
     /// retention period, 422 for the same key with a different request, 409 while the first call is still running.
-    /// 5xx answers are not stored, so a retry runs again.</summary>
+    /// 5xx answers are not stored, so a retry runs again. <paramref name="body"/> serialises the request for the
+    /// request hash, only when the call has a key (a chat body can be megabytes).</summary>
     private async Task<TapPassReply<T>> IdempotentAsync<T>(
         AgentIdentity identity,
         TapPassCall call,
         string operation,
-        byte[] body,
+        Func<byte[]> body,
         string pipelineId,
         Func<Task<TapPassReply<T>>> run,
         Func<TapPassReply<T>, IdempotentOutcome> save,
@@ -328,7 +329,7 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
         }
 
         var scope = IdempotencyScope(identity, call.IdempotencyKey);
-        var begin = await _stores.Idempotency.BeginAsync(scope, RequestHash(operation, call, body), CancellationToken.None).ConfigureAwait(false);
+        var begin = await _stores.Idempotency.BeginAsync(scope, RequestHash(operation, call, body()), CancellationToken.None).ConfigureAwait(false);
         switch (begin.State)
         {
             case IdempotencyState.Conflict:
