@@ -30,8 +30,44 @@ internal static class AuditEventCanonicalWriter
         Write(writer, e, sequence, prevHash);
     }
 
+    /// <summary>
+    /// Writes the hash input of <paramref name="e"/> (reusing <paramref name="w"/>, reset by the caller) and returns where
+    /// its <c>prev_hash</c> and <c>seq</c> members are (each with its leading comma), so that the canonical event is the
+    /// hash input without them (<see cref="WithoutFields"/>): one write per event instead of two.
+    /// </summary>
+    public static (Range PrevHash, Range Seq) WriteHashInput(Utf8JsonWriter w, AuditEvent e, long sequence, string prevHash)
+    {
+        ArgumentNullException.ThrowIfNull(prevHash);
+        var spans = new Range[2];
+        Write(w, e, sequence, prevHash, spans);
+        return (spans[0], spans[1]);
+    }
+
+    /// <summary>The UTF-8 <paramref name="hashInput"/> without the two members <see cref="WriteHashInput"/> located, as a string.</summary>
+    public static string WithoutFields(ReadOnlySpan<byte> hashInput, Range first, Range second)
+    {
+        var (a, b) = (first.Start.Value, first.End.Value);
+        var (c, d) = (second.Start.Value, second.End.Value);
+        var length = hashInput.Length - (b - a) - (d - c);
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var target = rented.AsSpan();
+            hashInput[..a].CopyTo(target);
+            hashInput[b..c].CopyTo(target[a..]);
+            hashInput[d..].CopyTo(target[(a + c - b)..]);
+            return System.Text.Encoding.UTF8.GetString(rented, 0, length);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
     /// <summary>As <see cref="Write(IBufferWriter{byte}, AuditEvent, long, string?)"/>, reusing a writer (reset by the caller).</summary>
-    public static void Write(Utf8JsonWriter w, AuditEvent e, long sequence, string? prevHash)
+    public static void Write(Utf8JsonWriter w, AuditEvent e, long sequence, string? prevHash) => Write(w, e, sequence, prevHash, null);
+
+    private static void Write(Utf8JsonWriter w, AuditEvent e, long sequence, string? prevHash, Range[]? spans)
     {
         // Ordinal order of every name the serializer writes for AuditEvent (snake_case), with prev_hash and seq.
         w.WriteStartObject();
@@ -101,13 +137,24 @@ internal static class AuditEventCanonicalWriter
         String(w, "pipeline_uuid", e.PipelineUuid);
         if (prevHash is not null)
         {
+            // event_id always precedes, so the member starts with its comma.
+            var start = Position(w);
             w.WriteString("prev_hash", prevHash);
+            if (spans is not null)
+            {
+                spans[0] = start..Position(w);
+            }
         }
 
         String(w, "reason", e.Reason);
         if (prevHash is not null)
         {
+            var start = Position(w);
             w.WriteNumber("seq", sequence);
+            if (spans is not null)
+            {
+                spans[1] = start..Position(w);
+            }
         }
 
         String(w, "session_id", e.SessionId);
@@ -174,6 +221,8 @@ internal static class AuditEventCanonicalWriter
 
         w.WriteString("timestamp", formatted);
     }
+
+    private static int Position(Utf8JsonWriter w) => checked((int)(w.BytesCommitted + w.BytesPending));
 
     private static void String(Utf8JsonWriter w, string name, string? value)
     {

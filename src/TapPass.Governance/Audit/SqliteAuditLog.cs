@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using TapPass.Governance.Identity;
 
 namespace TapPass.Governance.Audit;
 
@@ -481,12 +482,10 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             seq++;
             _buffer.ResetWrittenCount();
             _jsonWriter.Reset(_buffer);
-            AuditEventCanonicalWriter.Write(_jsonWriter, evt, 0, null);
-            jsons[i] = Encoding.UTF8.GetString(_buffer.WrittenSpan);
-            _buffer.ResetWrittenCount();
-            _jsonWriter.Reset(_buffer);
-            AuditEventCanonicalWriter.Write(_jsonWriter, evt, seq, prevHash);
-            hashes[i] = SHA256.HashData(_buffer.WrittenSpan);
+            var (prevHashField, seqField) = AuditEventCanonicalWriter.WriteHashInput(_jsonWriter, evt, seq, prevHash);
+            var hashInput = _buffer.WrittenSpan;
+            hashes[i] = SHA256.HashData(hashInput);
+            jsons[i] = AuditEventCanonicalWriter.WithoutFields(hashInput, prevHashField, seqField);
             events[i] = evt;
             prevHashes[i] = prevHash;
             prevHash = Convert.ToHexStringLower(hashes[i]);
@@ -687,7 +686,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         command.ExecuteNonQuery();
     }
 
-    private static string NewEventId() => "ae_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    private static string NewEventId() => Ids.New(Ids.AuditEvent);
 
     private static string EncodeCursor(long seq) =>
         Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"v1:{seq}")));

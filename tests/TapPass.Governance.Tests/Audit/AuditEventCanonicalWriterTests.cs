@@ -30,6 +30,15 @@ public sealed class AuditEventCanonicalWriterTests
         return Encoding.UTF8.GetString(buffer.WrittenSpan);
     }
 
+    /// <summary>One write of the hash input, and the canonical event cut out of it.</summary>
+    private static (string HashInput, string Canonical) Spliced(AuditEvent e, long seq, string prevHash)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default });
+        var (prev, seqField) = AuditEventCanonicalWriter.WriteHashInput(writer, e, seq, prevHash);
+        return (Encoding.UTF8.GetString(buffer.WrittenSpan), AuditEventCanonicalWriter.WithoutFields(buffer.WrittenSpan, prev, seqField));
+    }
+
     private static AuditEvent Full() => new()
     {
         EventId = "ae_0123",
@@ -77,6 +86,24 @@ public sealed class AuditEventCanonicalWriterTests
     }
 
     [Fact]
+    public void WriteHashInput_CutsOutTheCanonicalEvent()
+    {
+        foreach (var e in new[] { Full(), new AuditEvent { EventType = "x" }, Full() with { Reason = null, SessionId = null, Steps = null } })
+        {
+            var (hashInput, canonical) = Spliced(e, 1234567, AuditCanonicalJson.GenesisHash);
+
+            hashInput.Should().Be(GenericHashInput(e, 1234567, AuditCanonicalJson.GenesisHash));
+            canonical.Should().Be(Generic(e));
+        }
+    }
+
+    [Fact]
+    public void Write_EqualsTheInMemoryLogsCanonicalEvent()
+    {
+        Direct(Full()).Should().Be(Encoding.UTF8.GetString(InMemoryAuditLog.CanonicalEvent(Full())));
+    }
+
+    [Fact]
     public void Write_MinimalEvent_EqualsTheGenericCanonicalForm()
     {
         var e = new AuditEvent { EventType = "session.opened" };
@@ -120,6 +147,8 @@ public sealed class AuditEventCanonicalWriterTests
             };
 
         Prop.ForAll(gen.ToArbitrary(), e =>
-            Direct(e) == Generic(e) && Direct(e, 7, "p") == GenericHashInput(e, 7, "p")).QuickCheckThrowOnFailure();
+            Direct(e) == Generic(e) && Direct(e, 7, "p") == GenericHashInput(e, 7, "p") && Spliced(e, 7, "p") == (GenericHashInput(e, 7, "p"), Generic(e))
+            && Direct(e) == Encoding.UTF8.GetString(InMemoryAuditLog.CanonicalEvent(e)))
+            .QuickCheckThrowOnFailure();
     }
 }
