@@ -2,7 +2,7 @@
 # Load test of the TapPass gateway with wrk, every target on 127.0.0.1, every run bounded in time.
 #
 #   bench/load.sh                  # full run (~5 minutes after the build)
-#   DURATION=5s bench/load.sh      # shorter runs
+#   DURATION=5s bench/load.sh      # shorter runs (WARMUP=20s and PROXY_WARMUP=10s before them, not reported)
 #   SKIP_BUILD=1 bench/load.sh     # reuse artifacts/load-server
 #
 # Part 1 (local model): TapPass.Server (Release) with the offline local model, the full pipeline (every detector,
@@ -26,6 +26,8 @@ STREAM_CONCURRENCY="${STREAM_CONCURRENCY:-16 64}"
 OVERHEAD_CONCURRENCY="${OVERHEAD_CONCURRENCY:-1 64}"
 OVERHEAD_STREAM_CONCURRENCY="${OVERHEAD_STREAM_CONCURRENCY:-16}"
 WRK_THREADS="${WRK_THREADS:-2}"
+WARMUP="${WARMUP:-20s}"        # before the local-model runs: lets tiered JIT reach optimised code
+PROXY_WARMUP="${PROXY_WARMUP:-10s}"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 results="$root/bench/results"
 raw="$results/load-$stamp"
@@ -155,7 +157,7 @@ row() { printf '%-34s %6s %10s %10s %10s %8s\n' "$@" | tee -a "$summary"; }
   echo "TapPass load test, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)')"
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "wrk $WRK_THREADS threads, $DURATION per run; raw output in ${raw#"$root"/}"
+  echo "wrk $WRK_THREADS threads, $DURATION per run after warm-ups of $WARMUP (local) and $PROXY_WARMUP (proxies); raw output in ${raw#"$root"/}"
 } | tee "$summary"
 
 # ---- part 1: local model -----------------------------------------------------------------------------------------
@@ -167,8 +169,8 @@ s2="$(open_session "$port")"
 [[ -n "$s1" && -n "$s2" ]] || { echo "load.sh: could not open sessions" >&2; exit 1; }
 write_lua "$work/local.lua" false tappass "$port" 0 "$s1" "$s2"
 write_lua "$work/local-stream.lua" true tappass "$port" 0 "$s1" "$s2"
-# Warm-up (JIT, connection pools), not reported.
-run_wrk local-warmup "$work/local.lua" "$url" 16 >/dev/null
+# Warm-up (tiered JIT, connection pools), not reported.
+DURATION="$WARMUP" run_wrk local-warmup "$work/local.lua" "$url" 16 >/dev/null
 
 say ""
 say "1. TapPass, local model, full pipeline, SQLite audit (durable), $DURATION per run"
@@ -227,8 +229,8 @@ fi
 mock_url="http://127.0.0.1:$mock_port/v1/chat/completions"
 tp_url="http://127.0.0.1:$tp_port/v1/chat/completions"
 pk_url="http://127.0.0.1:$pk_port/v1/chat/completions"
-run_wrk proxy-warmup "$work/tp.lua" "$tp_url" 16 >/dev/null
-[[ -n "$portkey" ]] && run_wrk portkey-warmup "$work/pk.lua" "$pk_url" 16 >/dev/null
+DURATION="$PROXY_WARMUP" run_wrk proxy-warmup "$work/tp.lua" "$tp_url" 16 >/dev/null
+[[ -n "$portkey" ]] && DURATION="$PROXY_WARMUP" run_wrk portkey-warmup "$work/pk.lua" "$pk_url" 16 >/dev/null
 
 say ""
 say "2. Added latency and throughput against an instant mock upstream (same run)"

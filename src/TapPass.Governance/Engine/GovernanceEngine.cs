@@ -215,10 +215,10 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
     /// </summary>
     private async Task<(SessionRecord? Session, ErrorBody? Error)> AccessSessionAsync(AgentIdentity identity, string sessionId, bool requireLive, CancellationToken cancellationToken)
     {
-        var forbidden = new ErrorBody { Type = ErrorTypes.SessionForbidden, Message = "The session does not exist, has ended, or belongs to another agent." };
+        static ErrorBody Forbidden() => new() { Type = ErrorTypes.SessionForbidden, Message = "The session does not exist, has ended, or belongs to another agent." };
         if (!Ids.IsWellFormed(sessionId, Ids.Session))
         {
-            return (null, forbidden);
+            return (null, Forbidden());
         }
 
         var session = await _stores.Sessions.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
@@ -226,7 +226,7 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
             (!session.Shared && !string.Equals(session.AgentUuid, identity.AgentUuid, StringComparison.Ordinal)) ||
             (requireLive && !session.IsLive(_time.GetUtcNow())))
         {
-            return (null, forbidden);
+            return (null, Forbidden());
         }
 
         return (session, null);
