@@ -1,3 +1,10 @@
 using BenchmarkDotNet.Running;
+using TapPass.Benchmarks;
+
+if (args.Length > 0 && args[0] == "profile")
+{
+    return await ProfileLoop.RunAsync(args);
+}
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+return 0;

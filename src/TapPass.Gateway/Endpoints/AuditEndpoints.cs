@@ -72,6 +72,7 @@ internal static class AuditEndpoints
                 PrevHash = record.PrevHash,
                 Hash = record.Hash,
                 Signature = record.Signature,
+                SignedSeq = record.SignedSequence,
             });
         }
 

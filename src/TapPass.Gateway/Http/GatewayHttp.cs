@@ -267,11 +267,11 @@ internal static class GatewayHttp
     public static Task WriteErrorAsync(HttpContext context, GatewayError error, TimeProvider timeProvider) =>
         WriteErrorAsync(context, error.StatusCode, error.Error, null, timeProvider);
 
-    /// <summary>Writes a JSON body.</summary>
+    /// <summary>Writes a JSON body (serialised straight into the response's pipe, no intermediate buffer copy).</summary>
     public static Task WriteJsonAsync<T>(HttpContext context, T value, JsonTypeInfo<T> typeInfo)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
-        return JsonSerializer.SerializeAsync(context.Response.Body, value, typeInfo, context.RequestAborted);
+        return JsonSerializer.SerializeAsync(context.Response.BodyWriter, value, typeInfo, context.RequestAborted);
     }
 
     /// <summary>Sets the four PROTOCOL.md §2 response headers that are known.</summary>

@@ -27,6 +27,10 @@ internal sealed class AuditRecordDto
     public string Hash { get; set; } = "";
 
     public string Signature { get; set; } = "";
+
+    /// <summary>Set when the signature was made once for the record's group commit: the sequence of the record whose
+    /// hash it signs (a later record, whose hash chain covers this one). Absent when it signs this record's hash.</summary>
+    public long? SignedSeq { get; set; }
 }
 
 /// <summary>Answer of <c>GET /v1/audit</c>.</summary>

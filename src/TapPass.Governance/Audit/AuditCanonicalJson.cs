@@ -87,6 +87,9 @@ internal static class AuditCanonicalJson
         return buffer.WrittenSpan.ToArray();
     }
 
+    /// <summary>Writes the canonical form of <paramref name="element"/> to <paramref name="writer"/>.</summary>
+    public static void WriteCanonical(Utf8JsonWriter writer, JsonElement element) => Write(writer, element);
+
     /// <summary>Lower-case hex SHA-256 of <paramref name="data"/>.</summary>
     public static string Sha256Hex(ReadOnlySpan<byte> data) => Convert.ToHexStringLower(SHA256.HashData(data));
 

@@ -76,7 +76,16 @@ internal sealed record AuditEvent
 }
 
 /// <summary>An event as stored: sequence, hash chain and signature.</summary>
-internal sealed record AuditRecord(long Sequence, AuditEvent Event, string PrevHash, string Hash, string Signature);
+/// <param name="Sequence">Position in the chain (1-based).</param>
+/// <param name="Event">The event.</param>
+/// <param name="PrevHash">Hash of the previous record.</param>
+/// <param name="Hash">SHA-256 (hex) of the canonical event with <c>seq</c> and <c>prev_hash</c>.</param>
+/// <param name="Signature">ES256 signature (base64url) over the hash of record <paramref name="SignedSequence"/>, or
+/// over this record's own hash when that is null.</param>
+/// <param name="SignedSequence">When the signature was made once for a group commit: the sequence of the batch's last
+/// record, whose hash it signs and whose hash chain covers this record. Null when the signature is over this record's
+/// own hash.</param>
+internal sealed record AuditRecord(long Sequence, AuditEvent Event, string PrevHash, string Hash, string Signature, long? SignedSequence = null);
 
 /// <summary>Filter for <see cref="IAuditLog.QueryAsync"/>.</summary>
 internal sealed record AuditQuery

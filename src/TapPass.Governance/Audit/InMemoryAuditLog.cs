@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -141,22 +142,21 @@ internal sealed class InMemoryAuditLog : IAuditLog, IDisposable
     /// <summary>Canonical JSON of an event (what is hashed), for tests and exports.</summary>
     public static byte[] CanonicalEvent(AuditEvent e)
     {
-        var element = JsonSerializer.SerializeToElement(e, EngineJsonContext.Default.AuditEvent);
-        return CanonicalJson.Serialize(element);
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        AuditEventCanonicalWriter.Write(buffer, e);
+        return buffer.WrittenSpan.ToArray();
     }
 
     public void Dispose() => _key.Dispose();
 
     private static string Hash(AuditEvent e, string prevHash, long sequence)
     {
-        var eventJson = CanonicalEvent(e);
-        var prefix = Encoding.UTF8.GetBytes("{\"event\":");
-        var suffix = Encoding.UTF8.GetBytes($",\"prev_hash\":\"{prevHash}\",\"sequence\":{sequence.ToString(CultureInfo.InvariantCulture)}}}");
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        sha.AppendData(prefix);
-        sha.AppendData(eventJson);
-        sha.AppendData(suffix);
-        return Convert.ToHexStringLower(sha.GetHashAndReset());
+        // SHA-256 of {"event":<canonical event>,"prev_hash":"…","sequence":n}, written in one buffer.
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        buffer.Write("{\"event\":"u8);
+        AuditEventCanonicalWriter.Write(buffer, e);
+        buffer.Write(Encoding.UTF8.GetBytes($",\"prev_hash\":\"{prevHash}\",\"sequence\":{sequence.ToString(CultureInfo.InvariantCulture)}}}"));
+        return Convert.ToHexStringLower(SHA256.HashData(buffer.WrittenSpan));
     }
 
     private string Sign(string hash)

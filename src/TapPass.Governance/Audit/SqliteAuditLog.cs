@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Security.Cryptography;
@@ -6,6 +7,7 @@ using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
+using TapPass.Governance.Identity;
 
 namespace TapPass.Governance.Audit;
 
@@ -19,9 +21,19 @@ namespace TapPass.Governance.Audit;
 /// writer commits whatever is queued (up to <see cref="AuditLogOptions.MaxBatchSize"/>) in one transaction, completing
 /// each caller only after COMMIT returned.</para>
 /// <para>Chain: record <c>n</c> stores <c>prev_hash</c> = hash of record <c>n-1</c> (64 zeros for the first) and
-/// <c>hash</c> = SHA-256 of the canonical JSON of the event with <c>seq</c> and <c>prev_hash</c> added; the signature
-/// is ES256 (P-256, IEEE P1363 r||s, base64url) over that hash. A signed head (last seq, hash, event id) is updated in
-/// the same transaction so that deleting the newest events is detected too.</para>
+/// <c>hash</c> = SHA-256 of the canonical JSON of the event with <c>seq</c> and <c>prev_hash</c> added. The canonical
+/// JSON is written straight from the event (<see cref="AuditEventCanonicalWriter"/>), not serialised and re-parsed.</para>
+/// <para>Signatures, one per group commit: the last record of each committed batch is signed (ES256, P-256, IEEE P1363
+/// r||s, base64url, over its hash, exactly as a single record always was). Because every hash covers the previous one,
+/// that signature covers every record of the batch; the batch's other records carry the same signature and
+/// <c>signed_seq</c> = the sequence of the signed record (NULL, i.e. "signed itself", on the signed record and on
+/// records written before this scheme). Verification walks the chain and checks, for every batch, that its records
+/// name the same signed record, that it follows them directly, and that its signature verifies over its hash; so an
+/// edit, deletion, insertion or reordering anywhere is still detected, and is reported at the edited record when its
+/// stored hash no longer matches, otherwise (hash recomputed without the key) at the batch's signed record. This costs
+/// one signature per commit instead of one per event (ES256 signing was the largest single cost of the audit path).
+/// A signed head (last seq, hash, event id) is updated in the same transaction so that deleting the newest events is
+/// detected too.</para>
 /// <para>Cancellation: a call cancelled before the writer takes it is not written; once taken, it is written.</para>
 /// </remarks>
 internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsyncDisposable
@@ -45,6 +57,12 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     private long _batchesCommitted;
     private int _disposed;
 
+    // Writer-loop state (one writer, so no locking): prepared statements and the canonical JSON buffer.
+    private readonly ArrayBufferWriter<byte> _buffer = new(2048);
+    private readonly Utf8JsonWriter _jsonWriter;
+    private SqliteCommand? _insert;
+    private SqliteCommand? _meta;
+
     private SqliteAuditLog(AuditLogOptions options, TimeProvider timeProvider, ILogger logger, ECDsa signingKey, SqliteConnection writerConnection, string connectionString)
     {
         _options = options;
@@ -54,6 +72,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         _writerConnection = writerConnection;
         _connectionString = connectionString;
         PublicKey = EcPublicJwk.FromECDsa(signingKey);
+        _jsonWriter = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default, SkipValidation = true });
         (_lastSeq, _lastHash) = ReadTail(writerConnection);
         _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(Math.Max(1, options.QueueCapacity))
         {
@@ -116,7 +135,8 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
                     event_json TEXT NOT NULL,
                     prev_hash TEXT NOT NULL,
                     hash TEXT NOT NULL,
-                    signature TEXT NOT NULL
+                    signature TEXT NOT NULL,
+                    signed_seq INTEGER NULL
                 );
                 CREATE INDEX IF NOT EXISTS ix_audit_session ON audit_events(session_id, seq);
                 CREATE INDEX IF NOT EXISTS ix_audit_agent ON audit_events(agent_id, seq);
@@ -124,6 +144,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
                 CREATE INDEX IF NOT EXISTS ix_audit_ts ON audit_events(ts_ms);
                 CREATE TABLE IF NOT EXISTS audit_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
                 """);
+            AddSignedSeqColumn(connection);
             return new SqliteAuditLog(options, timeProvider, logger, signingKey, connection, connectionString);
         }
         catch
@@ -176,7 +197,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder("SELECT seq, event_json, prev_hash, hash, signature FROM audit_events WHERE seq > $after");
+        var sql = new StringBuilder("SELECT seq, event_json, prev_hash, hash, signature, signed_seq FROM audit_events WHERE seq > $after");
         command.Parameters.AddWithValue("$after", after);
         if (query.SessionId is not null)
         {
@@ -220,7 +241,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
                 var evt = JsonSerializer.Deserialize(reader.GetString(1), AuditJsonContext.Default.AuditEvent)
                     ?? throw new InvalidDataException("Stored audit event is null.");
-                records.Add(new AuditRecord(reader.GetInt64(0), evt, reader.GetString(2), reader.GetString(3), reader.GetString(4)));
+                records.Add(new AuditRecord(reader.GetInt64(0), evt, reader.GetString(2), reader.GetString(3), reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetInt64(5)));
             }
         }
 
@@ -256,20 +277,45 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT seq, event_id, ts_ms, event_type, session_id, agent_id, event_json, prev_hash, hash, signature FROM audit_events ORDER BY seq";
+        command.CommandText = "SELECT seq, event_id, ts_ms, event_type, session_id, agent_id, event_json, prev_hash, hash, signature, signed_seq FROM audit_events ORDER BY seq";
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         long checkedCount = 0;
         long expectedSeq = 1;
         var prevHash = AuditCanonicalJson.GenesisHash;
+        (long SignedSeq, string Signature)? batch = null; // the open batch: records seen that a later record signs
         while (await reader.ReadAsync(cancellationToken))
         {
             var seq = reader.GetInt64(0);
             var eventId = reader.GetString(1);
             checkedCount++;
-            if (seq != expectedSeq || !VerifyRow(reader, prevHash))
+            if (seq != expectedSeq || !VerifyRow(reader, prevHash, out var hashBytes))
             {
                 return new AuditVerification(false, checkedCount, eventId);
+            }
+
+            var signature = reader.GetString(9);
+            long? signedSeq = reader.IsDBNull(10) ? null : reader.GetInt64(10);
+            if (signedSeq is { } s)
+            {
+                // Signed by a later record of its batch: every record of the batch names the same one, with the same signature.
+                if (s <= seq || (batch is { } open && (open.SignedSeq != s || !string.Equals(open.Signature, signature, StringComparison.Ordinal))))
+                {
+                    return new AuditVerification(false, checkedCount, eventId);
+                }
+
+                batch = (s, signature);
+            }
+            else
+            {
+                // Signed itself (a batch's last record): it must be the record the open batch named.
+                if ((batch is { } open && (open.SignedSeq != seq || !string.Equals(open.Signature, signature, StringComparison.Ordinal)))
+                    || !VerifySignature(hashBytes, signature))
+                {
+                    return new AuditVerification(false, checkedCount, eventId);
+                }
+
+                batch = null;
             }
 
             prevHash = reader.GetString(8);
@@ -280,6 +326,12 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
                 // Rows past the signed head were not written by this log.
                 return new AuditVerification(false, checkedCount, eventId);
             }
+        }
+
+        if (batch is not null)
+        {
+            // The batch's signed record is gone (the newest records were removed).
+            return new AuditVerification(false, checkedCount, head?.EventId);
         }
 
         var lastSeq = expectedSeq - 1;
@@ -340,6 +392,9 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         }
         finally
         {
+            _insert?.Dispose();
+            _meta?.Dispose();
+            await _jsonWriter.DisposeAsync();
             await _writerConnection.DisposeAsync();
             _signingKey.Dispose();
         }
@@ -398,77 +453,73 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
     private AuditRecord[] CommitBatch(IReadOnlyList<PendingAppend> batch)
     {
-        var records = new AuditRecord[batch.Count];
+        var count = batch.Count;
+        var records = new AuditRecord[count];
+        var hashes = new byte[count][];
+        var events = new AuditEvent[count];
         var seq = _lastSeq;
         var prevHash = _lastHash;
         using var transaction = _writerConnection.BeginTransaction();
-        using var insert = _writerConnection.CreateCommand();
+        var insert = _insert ??= CreateInsert();
         insert.Transaction = transaction;
-        insert.CommandText = """
-            INSERT INTO audit_events (seq, event_id, ts_ms, event_type, session_id, agent_id, event_json, prev_hash, hash, signature)
-            VALUES ($seq, $id, $ts, $type, $session, $agent, $json, $prev, $hash, $sig)
-            """;
-        var pSeq = insert.Parameters.Add("$seq", SqliteType.Integer);
-        var pId = insert.Parameters.Add("$id", SqliteType.Text);
-        var pTs = insert.Parameters.Add("$ts", SqliteType.Integer);
-        var pType = insert.Parameters.Add("$type", SqliteType.Text);
-        var pSession = insert.Parameters.Add("$session", SqliteType.Text);
-        var pAgent = insert.Parameters.Add("$agent", SqliteType.Text);
-        var pJson = insert.Parameters.Add("$json", SqliteType.Text);
-        var pPrev = insert.Parameters.Add("$prev", SqliteType.Text);
-        var pHash = insert.Parameters.Add("$hash", SqliteType.Text);
-        var pSig = insert.Parameters.Add("$sig", SqliteType.Text);
+        var p = insert.Parameters;
 
-        for (var i = 0; i < batch.Count; i++)
+        // Hash chain first (the signature of the batch covers the last hash), then one signature, then the rows.
+        var prevHashes = new string[count];
+        var jsons = new string[count];
+        for (var i = 0; i < count; i++)
         {
             var evt = batch[i].Event;
-            if (string.IsNullOrEmpty(evt.EventId))
+            if (string.IsNullOrEmpty(evt.EventId) || evt.Timestamp == default)
             {
-                evt = evt with { EventId = NewEventId() };
-            }
-
-            if (evt.Timestamp == default)
-            {
-                evt = evt with { Timestamp = _timeProvider.GetUtcNow() };
+                evt = evt with
+                {
+                    EventId = string.IsNullOrEmpty(evt.EventId) ? NewEventId() : evt.EventId,
+                    Timestamp = evt.Timestamp == default ? _timeProvider.GetUtcNow() : evt.Timestamp,
+                };
             }
 
             seq++;
-            var eventBytes = JsonSerializer.SerializeToUtf8Bytes(evt, AuditJsonContext.Default.AuditEvent);
-            using var document = JsonDocument.Parse(eventBytes);
-            var canonicalEvent = AuditCanonicalJson.Canonicalize(document.RootElement);
-            var hashInput = AuditCanonicalJson.HashInput(document.RootElement, seq, prevHash);
-            var hashBytes = SHA256.HashData(hashInput);
-            var hash = Convert.ToHexStringLower(hashBytes);
-            var signature = Base64Url.EncodeToString(_signingKey.SignHash(hashBytes, DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+            _buffer.ResetWrittenCount();
+            _jsonWriter.Reset(_buffer);
+            var (prevHashField, seqField) = AuditEventCanonicalWriter.WriteHashInput(_jsonWriter, evt, seq, prevHash);
+            var hashInput = _buffer.WrittenSpan;
+            hashes[i] = SHA256.HashData(hashInput);
+            jsons[i] = AuditEventCanonicalWriter.WithoutFields(hashInput, prevHashField, seqField);
+            events[i] = evt;
+            prevHashes[i] = prevHash;
+            prevHash = Convert.ToHexStringLower(hashes[i]);
+        }
 
-            pSeq.Value = seq;
-            pId.Value = evt.EventId;
-            pTs.Value = evt.Timestamp.ToUnixTimeMilliseconds();
-            pType.Value = evt.EventType;
-            pSession.Value = (object?)evt.SessionId ?? DBNull.Value;
-            pAgent.Value = (object?)evt.AgentId ?? DBNull.Value;
-            pJson.Value = Encoding.UTF8.GetString(canonicalEvent);
-            pPrev.Value = prevHash;
-            pHash.Value = hash;
-            pSig.Value = signature;
+        var signature = Base64Url.EncodeToString(_signingKey.SignHash(hashes[count - 1], DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        var signedSeq = seq;
+        seq = _lastSeq;
+        for (var i = 0; i < count; i++)
+        {
+            var evt = events[i];
+            seq++;
+            var hash = i + 1 < count ? prevHashes[i + 1] : prevHash;
+            p[0].Value = seq;
+            p[1].Value = evt.EventId;
+            p[2].Value = evt.Timestamp.ToUnixTimeMilliseconds();
+            p[3].Value = evt.EventType;
+            p[4].Value = (object?)evt.SessionId ?? DBNull.Value;
+            p[5].Value = (object?)evt.AgentId ?? DBNull.Value;
+            p[6].Value = jsons[i];
+            p[7].Value = prevHashes[i];
+            p[8].Value = hash;
+            p[9].Value = signature;
+            p[10].Value = seq == signedSeq ? DBNull.Value : signedSeq;
             insert.ExecuteNonQuery();
-
-            records[i] = new AuditRecord(seq, evt, prevHash, hash, signature);
-            prevHash = hash;
+            records[i] = new AuditRecord(seq, evt, prevHashes[i], hash, signature, seq == signedSeq ? null : signedSeq);
         }
 
         var head = new AuditHead(seq, prevHash, records[^1].Event.EventId);
-        var headJson = JsonSerializer.Serialize(head, AuditJsonContext.Default.AuditHead);
-        using (var meta = _writerConnection.CreateCommand())
-        {
-            meta.Transaction = transaction;
-            meta.CommandText = "INSERT INTO audit_meta (key, value) VALUES ($k1, $v1), ($k2, $v2) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
-            meta.Parameters.AddWithValue("$k1", HeadKey);
-            meta.Parameters.AddWithValue("$v1", headJson);
-            meta.Parameters.AddWithValue("$k2", HeadSignatureKey);
-            meta.Parameters.AddWithValue("$v2", SignHead(head));
-            meta.ExecuteNonQuery();
-        }
+        var meta = _meta ??= CreateMeta();
+        meta.Transaction = transaction;
+        meta.Parameters[0].Value = JsonSerializer.Serialize(head, AuditJsonContext.Default.AuditHead);
+        meta.Parameters[1].Value = SignHead(head);
+        meta.ExecuteNonQuery();
 
         transaction.Commit();
         Interlocked.Increment(ref _batchesCommitted);
@@ -477,8 +528,49 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         return records;
     }
 
-    private bool VerifyRow(SqliteDataReader reader, string expectedPrevHash)
+    private SqliteCommand CreateInsert()
     {
+        var insert = _writerConnection.CreateCommand();
+        insert.CommandText = """
+            INSERT INTO audit_events (seq, event_id, ts_ms, event_type, session_id, agent_id, event_json, prev_hash, hash, signature, signed_seq)
+            VALUES ($seq, $id, $ts, $type, $session, $agent, $json, $prev, $hash, $sig, $signed)
+            """;
+        insert.Parameters.Add("$seq", SqliteType.Integer);
+        insert.Parameters.Add("$id", SqliteType.Text);
+        insert.Parameters.Add("$ts", SqliteType.Integer);
+        insert.Parameters.Add("$type", SqliteType.Text);
+        insert.Parameters.Add("$session", SqliteType.Text);
+        insert.Parameters.Add("$agent", SqliteType.Text);
+        insert.Parameters.Add("$json", SqliteType.Text);
+        insert.Parameters.Add("$prev", SqliteType.Text);
+        insert.Parameters.Add("$hash", SqliteType.Text);
+        insert.Parameters.Add("$sig", SqliteType.Text);
+        insert.Parameters.Add("$signed", SqliteType.Integer);
+        return insert;
+    }
+
+    private SqliteCommand CreateMeta()
+    {
+        var meta = _writerConnection.CreateCommand();
+        meta.CommandText = $"INSERT INTO audit_meta (key, value) VALUES ('{HeadKey}', $head), ('{HeadSignatureKey}', $sig) ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+        meta.Parameters.Add("$head", SqliteType.Text);
+        meta.Parameters.Add("$sig", SqliteType.Text);
+        return meta;
+    }
+
+    private static void AddSignedSeqColumn(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pragma_table_info('audit_events') WHERE name = 'signed_seq'";
+        if (Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture) == 0)
+        {
+            Execute(connection, "ALTER TABLE audit_events ADD COLUMN signed_seq INTEGER NULL;");
+        }
+    }
+
+    private static bool VerifyRow(SqliteDataReader reader, string expectedPrevHash, out byte[] hashBytes)
+    {
+        hashBytes = [];
         var storedPrev = reader.GetString(7);
         var storedHash = reader.GetString(8);
         if (!string.Equals(storedPrev, expectedPrevHash, StringComparison.Ordinal))
@@ -502,16 +594,22 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
                 return false;
             }
 
-            var hashBytes = SHA256.HashData(AuditCanonicalJson.HashInput(root, reader.GetInt64(0), storedPrev));
-            if (!string.Equals(Convert.ToHexStringLower(hashBytes), storedHash, StringComparison.Ordinal))
-            {
-                return false;
-            }
-
-            var signature = Base64Url.DecodeFromChars(reader.GetString(9));
-            return _signingKey.VerifyHash(hashBytes, signature, DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+            hashBytes = SHA256.HashData(AuditCanonicalJson.HashInput(root, reader.GetInt64(0), storedPrev));
+            return string.Equals(Convert.ToHexStringLower(hashBytes), storedHash, StringComparison.Ordinal);
         }
         catch (Exception ex) when (ex is JsonException or FormatException)
+        {
+            return false;
+        }
+    }
+
+    private bool VerifySignature(byte[] hashBytes, string signature)
+    {
+        try
+        {
+            return _signingKey.VerifyHash(hashBytes, Base64Url.DecodeFromChars(signature), DSASignatureFormat.IeeeP1363FixedFieldConcatenation);
+        }
+        catch (FormatException)
         {
             return false;
         }
@@ -588,7 +686,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         command.ExecuteNonQuery();
     }
 
-    private static string NewEventId() => "ae_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    private static string NewEventId() => Ids.New(Ids.AuditEvent);
 
     private static string EncodeCursor(long seq) =>
         Base64Url.EncodeToString(Encoding.ASCII.GetBytes(string.Create(CultureInfo.InvariantCulture, $"v1:{seq}")));

@@ -103,6 +103,23 @@ internal sealed class ContentScanner
         return new ScanResult(findings, classification, injection, injection.Score >= _options.InjectionThreshold, exfiltration);
     }
 
+    /// <summary>
+    /// Like <see cref="Scan(string, IDictionary{string, long})"/> without the injection and exfiltration detectors:
+    /// entities and classification only (<see cref="InjectionResult.None"/>, no exfiltration findings). For model
+    /// output, where only entities and the classification are acted on.
+    /// </summary>
+    public ScanResult ScanEntities(string text, IDictionary<string, long>? timings)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        NormalizedText normalized = Normalize(text);
+        Record(timings, "normalize_input", ref t0);
+        IReadOnlyList<Finding> viewFindings = DetectInView(normalized.View, null, timings);
+        t0 = Stopwatch.GetTimestamp();
+        var classification = _classifier.Classify(normalized.View, viewFindings);
+        Record(timings, "classify_data", ref t0);
+        return new ScanResult(ToOriginal(normalized, viewFindings), classification, InjectionResult.None, false, []);
+    }
+
     private static void Record(IDictionary<string, long>? timings, string step, ref long start)
     {
         if (timings is null)

@@ -56,7 +56,7 @@ internal sealed partial class GovernanceEngine
             }
 
             return await IdempotentAsync(
-                identity, call, "chat", Serialize(request, TapPassJsonContext.Default.ChatCompletionRequest), pipelineId,
+                identity, call, "chat", () => Serialize(request, TapPassJsonContext.Default.ChatCompletionRequest), pipelineId,
                 () => ChatCoreAsync(identity, call, request, pipelineId, breakGlass, cancellationToken),
                 reply => new IdempotentOutcome { StatusCode = reply.StatusCode, Headers = reply.Headers, Error = reply.Error, Chat = reply.Value },
                 outcome => outcome.Chat is { } chat ? TapPassReply<ChatCompletionResponse>.Ok(chat, outcome.Headers, outcome.StatusCode) : TapPassReply<ChatCompletionResponse>.Fail(outcome.StatusCode, outcome.Error!, outcome.Headers)).ConfigureAwait(false);

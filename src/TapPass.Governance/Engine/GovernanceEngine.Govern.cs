@@ -51,7 +51,7 @@ internal sealed partial class GovernanceEngine
             }
 
             return await IdempotentAsync(
-                identity, call, "govern", Serialize(request, TapPassJsonContext.Default.GovernRequest), pipelineId,
+                identity, call, "govern", () => Serialize(request, TapPassJsonContext.Default.GovernRequest), pipelineId,
                 () => GovernCoreAsync(identity, call, request, pipelineId, breakGlass, cancellationToken),
                 reply => new IdempotentOutcome { StatusCode = reply.StatusCode, Headers = reply.Headers, Error = reply.Error, Govern = reply.Value },
                 outcome => outcome.Govern is { } g ? TapPassReply<GovernResponse>.Ok(g, outcome.Headers, outcome.StatusCode) : TapPassReply<GovernResponse>.Fail(outcome.StatusCode, outcome.Error!, outcome.Headers)).ConfigureAwait(false);
@@ -384,7 +384,7 @@ internal sealed partial class GovernanceEngine
             }
 
             return await IdempotentAsync(
-                identity, call, "govern.execution", Serialize(report, TapPassJsonContext.Default.ExecutionReport), pipelineId,
+                identity, call, "govern.execution", () => Serialize(report, TapPassJsonContext.Default.ExecutionReport), pipelineId,
                 async () =>
                 {
                     string? sessionId = null;

@@ -37,7 +37,7 @@ internal sealed partial class GovernanceEngine
             }
 
             return await IdempotentAsync(
-                identity, call, "session.open", Serialize(request, TapPassJsonContext.Default.SessionCreateRequest), pipelineId,
+                identity, call, "session.open", () => Serialize(request, TapPassJsonContext.Default.SessionCreateRequest), pipelineId,
                 async () =>
                 {
                     if (ValidateMetadata(request.Metadata) is { } invalid)

@@ -215,10 +215,10 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
     /// </summary>
     private async Task<(SessionRecord? Session, ErrorBody? Error)> AccessSessionAsync(AgentIdentity identity, string sessionId, bool requireLive, CancellationToken cancellationToken)
     {
-        var forbidden = new ErrorBody { Type = ErrorTypes.SessionForbidden, Message = "The session does not exist, has ended, or belongs to another agent." };
+        static ErrorBody Forbidden() => new() { Type = ErrorTypes.SessionForbidden, Message = "The session does not exist, has ended, or belongs to another agent." };
         if (!Ids.IsWellFormed(sessionId, Ids.Session))
         {
-            return (null, forbidden);
+            return (null, Forbidden());
         }
 
         var session = await _stores.Sessions.GetAsync(sessionId, cancellationToken).ConfigureAwait(false);
@@ -226,7 +226,7 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
             (!session.Shared && !string.Equals(session.AgentUuid, identity.AgentUuid, StringComparison.Ordinal)) ||
             (requireLive && !session.IsLive(_time.GetUtcNow())))
         {
-            return (null, forbidden);
+            return (null, Forbidden());
         }
 
         return (session, null);
@@ -310,12 +310,13 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
 
     /// <summary>Runs <paramref name="run"/> under the call's Idempotency-Key (PROTOCOL.md §2): replay within the
     /// retention period, 422 for the same key with a different request, 409 while the first call is still running.
-    /// 5xx answers are not stored, so a retry runs again.</summary>
+    /// 5xx answers are not stored, so a retry runs again. <paramref name="body"/> serialises the request for the
+    /// request hash, only when the call has a key (a chat body can be megabytes).</summary>
     private async Task<TapPassReply<T>> IdempotentAsync<T>(
         AgentIdentity identity,
         TapPassCall call,
         string operation,
-        byte[] body,
+        Func<byte[]> body,
         string pipelineId,
         Func<Task<TapPassReply<T>>> run,
         Func<TapPassReply<T>, IdempotentOutcome> save,
@@ -328,7 +329,7 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
         }
 
         var scope = IdempotencyScope(identity, call.IdempotencyKey);
-        var begin = await _stores.Idempotency.BeginAsync(scope, RequestHash(operation, call, body), CancellationToken.None).ConfigureAwait(false);
+        var begin = await _stores.Idempotency.BeginAsync(scope, RequestHash(operation, call, body()), CancellationToken.None).ConfigureAwait(false);
         switch (begin.State)
         {
             case IdempotencyState.Conflict:

@@ -16,6 +16,14 @@ internal interface ITextInspector
     InspectionResult Inspect(string text);
 
     /// <summary>
+    /// Runs the normaliser, the entity detectors and the classifier over <paramref name="text"/>, without the
+    /// injection and exfiltration detectors (their verdicts are <see cref="Detection.InjectionResult.None"/> and
+    /// empty): what <c>scan_output</c> acts on, as the streaming path does.
+    /// </summary>
+    /// <exception cref="InspectionException">A detector failed; the engine fails closed.</exception>
+    InspectionResult InspectEntities(string text) => Inspect(text);
+
+    /// <summary>
     /// Replaces each of <paramref name="findings"/> in <paramref name="text"/>: secrets (<c>SECRET</c>) with
     /// <c>[REDACTED]</c>, every other type with <c>[MASKED_&lt;TYPE&gt;]</c>. The findings do not overlap.
     /// </summary>

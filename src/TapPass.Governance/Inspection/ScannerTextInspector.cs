@@ -16,13 +16,17 @@ internal sealed class ScannerTextInspector : ITextInspector
 
     public ScannerTextInspector(ContentScanner scanner) => _scanner = scanner ?? throw new ArgumentNullException(nameof(scanner));
 
-    public InspectionResult Inspect(string text)
+    public InspectionResult Inspect(string text) => Inspect(text, entitiesOnly: false);
+
+    public InspectionResult InspectEntities(string text) => Inspect(text, entitiesOnly: true);
+
+    private InspectionResult Inspect(string text, bool entitiesOnly)
     {
         var ticks = new Dictionary<string, long>(6, StringComparer.Ordinal);
         ScanResult scan;
         try
         {
-            scan = _scanner.Scan(text, ticks);
+            scan = entitiesOnly ? _scanner.ScanEntities(text, ticks) : _scanner.Scan(text, ticks);
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {

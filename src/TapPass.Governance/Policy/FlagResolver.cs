@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using TapPass.Governance.Identity;
 
 namespace TapPass.Governance.Policy;
@@ -24,7 +26,16 @@ internal sealed record FlagResolution(EffectiveFlags Flags, IReadOnlyList<LockAp
 /// </summary>
 internal sealed class FlagResolver
 {
+    /// <summary>Resolutions kept per identity (distinct flag headers); beyond this, calls resolve without caching.</summary>
+    internal const int MaxCachedPerIdentity = 64;
+
+    private const string NoHeader = "\u0000";
+
     private readonly GovernanceFlags _gatewayDefaults;
+
+    // The resolution depends only on the header, the identity (immutable, held by the key store) and this resolver's
+    // immutable settings, and is itself immutable; agents send the same few headers, so it is computed once per pair.
+    private readonly ConditionalWeakTable<AgentIdentity, ConcurrentDictionary<string, FlagResolution>> _cache = new();
     private readonly IReadOnlyDictionary<string, GovernanceFlags> _orgLocks;
 
     public FlagResolver(GovernanceFlags gatewayDefaults, IReadOnlyDictionary<string, GovernanceFlags>? orgLocks = null)
@@ -36,6 +47,14 @@ internal sealed class FlagResolver
     /// <summary>Parses the header and resolves; false with <paramref name="error"/> for invalid header flags.</summary>
     public bool TryResolve(string? header, AgentIdentity identity, out FlagResolution resolution, out FlagError? error)
     {
+        ArgumentNullException.ThrowIfNull(identity);
+        var byHeader = _cache.GetValue(identity, static _ => new ConcurrentDictionary<string, FlagResolution>(StringComparer.Ordinal));
+        if (byHeader.TryGetValue(header ?? NoHeader, out resolution!))
+        {
+            error = null;
+            return true;
+        }
+
         resolution = null!;
         if (!GovernanceFlags.TryParse(header, out var perCall, out error))
         {
@@ -43,6 +62,11 @@ internal sealed class FlagResolver
         }
 
         resolution = Resolve(perCall, identity);
+        if (byHeader.Count < MaxCachedPerIdentity)
+        {
+            byHeader.TryAdd(header ?? NoHeader, resolution);
+        }
+
         return true;
     }
 
@@ -77,7 +101,7 @@ internal sealed class FlagResolver
         }
 
         var flags = GovernanceFlags.From(values);
-        return new FlagResolution(EffectiveFlags.From(flags), applied);
+        return new FlagResolution(EffectiveFlags.From(flags), applied.AsReadOnly());
 
         void Layer(GovernanceFlags layer, string source)
         {

@@ -10,7 +10,9 @@ internal static class ServeCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        var builder = WebApplication.CreateBuilder(args);
+        // No reload-on-change of appsettings*.json: the settings are read once at start-up, and the file watcher on the
+        // content root would otherwise wake up on every write of an audit database kept there (the default path).
+        var builder = WebApplication.CreateBuilder(["--hostBuilder:reloadConfigOnChange=false", .. args]);
         ServerComposition.Configure(builder);
         await using var app = builder.Build();
         string? developmentKey;

@@ -364,6 +364,151 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
         _log = Open();
     }
 
+    // ---- one signature per group commit -----------------------------------------------------------------------
+
+    /// <summary>Appends <paramref name="count"/> events at once so that the writer commits them in multi-event batches.</summary>
+    private async Task<AuditRecord[]> AppendBurstAsync(int count)
+    {
+        var records = await Task.WhenAll(Enumerable.Range(0, count).Select(i => _log.AppendAsync(Event(i), CancellationToken.None).AsTask()));
+        Array.Sort(records, (a, b) => a.Sequence.CompareTo(b.Sequence));
+        records.Should().Contain(r => r.SignedSequence != null, "a burst of appends is committed in batches of several events");
+        return records;
+    }
+
+    private ECDsa PublicKey()
+    {
+        var jwk = _log.PublicKey;
+        return ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            Q = new ECPoint { X = System.Buffers.Text.Base64Url.DecodeFromChars(jwk.X), Y = System.Buffers.Text.Base64Url.DecodeFromChars(jwk.Y) },
+        });
+    }
+
+    [Fact]
+    public async Task GroupCommit_SignsEachBatchOnceOverItsLastHash()
+    {
+        var records = await AppendBurstAsync(300);
+        using var key = PublicKey();
+        var bySeq = records.ToDictionary(r => r.Sequence);
+
+        foreach (var r in records)
+        {
+            var signed = r.SignedSequence is { } s ? bySeq[s] : r;
+            signed.SignedSequence.Should().BeNull("the signed record signs itself");
+            r.Signature.Should().Be(signed.Signature);
+            signed.Sequence.Should().BeGreaterThanOrEqualTo(r.Sequence);
+            key.VerifyHash(Convert.FromHexString(signed.Hash), System.Buffers.Text.Base64Url.DecodeFromChars(r.Signature), DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
+                .Should().BeTrue();
+        }
+
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 300, null));
+        var page = await _log.QueryAsync(new AuditQuery { Limit = 1000 }, CancellationToken.None);
+        page.Records.Select(r => r.SignedSequence).Should().Equal(records.Select(r => r.SignedSequence));
+    }
+
+    [Fact]
+    public async Task Verify_EditedEventInsideABatch_ReportsThatEvent()
+    {
+        var records = await AppendBurstAsync(300);
+        var inside = records.First(r => r.SignedSequence is not null);
+
+        await TamperAsync($"UPDATE audit_events SET event_json = replace(event_json, '\"decision\":\"', '\"decision\":\"x') WHERE seq = {inside.Sequence}");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(inside.Event.EventId);
+    }
+
+    [Fact]
+    public async Task Verify_EventInsideABatchRehashedWithoutKey_FailsAtTheLatestAtTheBatchSignature()
+    {
+        var records = await AppendBurstAsync(300);
+        var inside = records.First(r => r.SignedSequence is not null);
+        var signedSeq = inside.SignedSequence!.Value;
+
+        // The forger rewrites the event and every hash up to the batch's signed record, but cannot sign.
+        var tamper = new System.Text.StringBuilder();
+        var prev = inside.PrevHash;
+        foreach (var r in records.Where(r => r.Sequence >= inside.Sequence && r.Sequence <= signedSeq))
+        {
+            var evt = r.Sequence == inside.Sequence ? r.Event with { Reason = "forged" } : r.Event;
+            var canonical = Canonical(evt);
+            var hash = AuditCanonicalJson.Sha256Hex(HashInput(evt, r.Sequence, prev));
+            tamper.Append($"UPDATE audit_events SET event_json = '{canonical.Replace("'", "''")}', prev_hash = '{prev}', hash = '{hash}' WHERE seq = {r.Sequence};\n");
+            prev = hash;
+        }
+
+        tamper.Append($"UPDATE audit_events SET prev_hash = '{prev}' WHERE seq = {signedSeq + 1};\n");
+        await TamperAsync(tamper.ToString());
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(records.Single(r => r.Sequence == signedSeq).Event.EventId);
+    }
+
+    [Fact]
+    public async Task Verify_DeletedEventInsideABatch_ReportsTheEventAfterTheGap()
+    {
+        var records = await AppendBurstAsync(300);
+        var inside = records.First(r => r.SignedSequence is not null);
+
+        await TamperAsync($"DELETE FROM audit_events WHERE seq = {inside.Sequence}");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+        result.FirstBadEvent.Should().Be(records.Single(r => r.Sequence == inside.Sequence + 1).Event.EventId);
+    }
+
+    [Theory]
+    [InlineData("NULL")]
+    [InlineData("seq + 1000")]
+    public async Task Verify_RewrittenSignedSeq_IsDetected(string value)
+    {
+        var records = await AppendBurstAsync(300);
+        var inside = records.First(r => r.SignedSequence is not null);
+
+        await TamperAsync($"UPDATE audit_events SET signed_seq = {value} WHERE seq = {inside.Sequence}");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Verify_SignedRecordOfABatchMarkedAsSignedLater_IsDetected()
+    {
+        var records = await AppendBurstAsync(300);
+        var signed = records.First(r => r.SignedSequence is null && records.Any(o => o.SignedSequence == r.Sequence));
+
+        await TamperAsync($"UPDATE audit_events SET signed_seq = {signed.Sequence + 1} WHERE seq = {signed.Sequence}");
+        var result = await _log.VerifyAsync(CancellationToken.None);
+
+        result.Verified.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Open_DatabaseWithoutSignedSeqColumn_AddsItAndStillVerifies()
+    {
+        await AppendManyAsync(3);
+        await TamperAsync("ALTER TABLE audit_events DROP COLUMN signed_seq");
+
+        await AppendBurstAsync(100);
+
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 103, null));
+    }
+
+    private static string Canonical(AuditEvent evt)
+    {
+        using var doc = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(evt, AuditJsonContext.Default.AuditEvent));
+        return System.Text.Encoding.UTF8.GetString(AuditCanonicalJson.Canonicalize(doc.RootElement));
+    }
+
+    private static byte[] HashInput(AuditEvent evt, long seq, string prevHash)
+    {
+        using var doc = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(evt, AuditJsonContext.Default.AuditEvent));
+        return AuditCanonicalJson.HashInput(doc.RootElement, seq, prevHash);
+    }
+
     private async Task<string> ReadColumnAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");

@@ -7,7 +7,8 @@ using TapPass.Protocol;
 namespace TapPass.Governance.Pipeline.Steps;
 
 /// <summary>
-/// <c>scan_output</c>: the same detectors on the answer. PII and secrets are masked per the flags; <c>pii=block</c>,
+/// <c>scan_output</c>: the entity detectors and the classifier on the answer (not the injection and exfiltration
+/// detectors, whose verdicts on model output are not acted on; the streaming path does the same). PII and secrets are masked per the flags; <c>pii=block</c>,
 /// <c>secrets=block</c> or lockdown refuse the whole answer (403 <c>policy_block</c>, <c>blocked_by</c>
 /// <c>scan_output</c>). Fails closed.
 /// </summary>
@@ -26,7 +27,7 @@ internal sealed class ScanOutputStep(PipelineServices services) : IPipelineStep
             return ValueTask.FromResult(StepResult.Pass);
         }
 
-        var inspection = services.Inspector.Inspect(content);
+        var inspection = services.Inspector.InspectEntities(content);
         var entities = NormalizeInputStep.ValidatedEntities(inspection, content.Length);
         var policy = StreamPolicy(run);
         var actions = new List<string>();

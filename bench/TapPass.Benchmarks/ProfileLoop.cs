@@ -1,0 +1,193 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using TapPass.Governance.Engine;
+using TapPass.Governance.Inspection;
+using TapPass.Governance.Audit;
+using TapPass.Protocol;
+
+namespace TapPass.Benchmarks;
+
+/// <summary>
+/// A closed loop for profilers (<c>dotnet-trace collect -- …</c>) and quick before/after checks, not a benchmark (the machine is shared, so
+/// it reports process CPU time per operation as well as wall time):
+/// <c>dotnet run -c Release --project bench/TapPass.Benchmarks -- profile [chat|audit|allocs] [seconds] [kb|concurrency]</c>.
+/// <c>chat</c>: in-process governed chats (as <see cref="PipelineBenchmarks"/>) of a prompt of <c>kb</c> KB, one caller.
+/// <c>audit</c>: <c>concurrency</c> callers appending chat-sized events to a SQLite audit log in a temporary directory
+/// (group commit, fsync per batch). Prints operations per second and allocated bytes per operation.
+/// <c>allocs</c>: bytes allocated by each part of one chat of a <c>kb</c> KB prompt. <c>alloc-types file.nettrace</c>:
+/// allocated bytes by type from a <c>gc-verbose</c> trace.
+/// </summary>
+internal static class ProfileLoop
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var mode = args.Length > 1 ? args[1] : "chat";
+        if (mode == "alloc-types")
+        {
+            return AllocationTypes(args[2]);
+        }
+
+        var seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10;
+        var arg = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : (mode == "audit" ? 64 : 0.5);
+        return mode switch
+        {
+            "chat" => await ChatAsync(seconds, arg),
+            "audit" => await AuditAsync(seconds, (int)arg),
+            "allocs" => Allocations(arg),
+            _ => 2,
+        };
+    }
+
+    private static async Task<int> ChatAsync(double seconds, double kb)
+    {
+        var (services, transport) = EngineFactory.Create();
+        await using var _ = services;
+        var call = EngineFactory.OpenSession(transport, "pii=mask");
+        var request = new ChatCompletionRequest
+        {
+            Model = "gpt-4o-mini",
+            Messages = [new ChatCompletionMessage { Role = "user", Content = PromptTexts.Prose((int)(kb * 1024)) }],
+        };
+
+        var ops = 0L;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed.TotalSeconds < seconds)
+        {
+            var reply = await transport.ChatAsync(call, request, CancellationToken.None);
+            if (reply.StatusCode != 200)
+            {
+                Console.Error.WriteLine($"chat answered {reply.StatusCode} {reply.Error?.Type}");
+                return 1;
+            }
+
+            ops++;
+        }
+
+        Report("chat", ops, watch.Elapsed, GC.GetTotalAllocatedBytes(precise: true) - allocated, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+        return 0;
+    }
+
+    private static async Task<int> AuditAsync(double seconds, int concurrency)
+    {
+        var directory = Directory.CreateTempSubdirectory("tappass-audit-profile");
+        try
+        {
+            var log = SqliteAuditLog.Open(new AuditLogOptions { DatabasePath = Path.Combine(directory.FullName, "audit.db") }, TimeProvider.System, NullLogger<SqliteAuditLog>.Instance);
+            await using (log)
+            {
+                var sample = AuditSamples.ChatCompleted();
+                var ops = 0L;
+                var allocated = GC.GetTotalAllocatedBytes(precise: true);
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var watch = Stopwatch.StartNew();
+                var workers = Enumerable.Range(0, concurrency).Select(_ => Task.Run(async () =>
+                {
+                    while (watch.Elapsed.TotalSeconds < seconds)
+                    {
+                        await log.AppendAsync(sample with { EventId = "", Timestamp = default }, CancellationToken.None);
+                        Interlocked.Increment(ref ops);
+                    }
+                })).ToArray();
+                await Task.WhenAll(workers);
+                Report($"audit x{concurrency} ({log.BatchesCommitted} commits)", ops, watch.Elapsed, GC.GetTotalAllocatedBytes(precise: true) - allocated, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+                var verify = Stopwatch.StartNew();
+                var verification = await log.VerifyAsync(CancellationToken.None);
+                Console.WriteLine($"verify: {verification.Verified} {verification.EventsChecked} events in {verify.Elapsed.TotalMilliseconds:N0} ms");
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+
+        return 0;
+    }
+
+    /// <summary>Bytes allocated per call by the parts of one governed chat (after a warm-up), to find allocation hot spots.</summary>
+    private static int Allocations(double kb)
+    {
+        var (services, transport) = EngineFactory.Create();
+        using var scope = services;
+        var engine = transport.Engine;
+        var settings = services.GetRequiredService<EngineSettings>();
+        var inspector = services.GetRequiredService<ITextInspector>();
+        var prompt = PromptTexts.Prose((int)(kb * 1024));
+        var call = EngineFactory.OpenSession(transport, "pii=mask");
+        var request = new ChatCompletionRequest { Model = "gpt-4o-mini", Messages = [new ChatCompletionMessage { Role = "user", Content = prompt }] };
+        var reply = transport.ChatAsync(call, request, CancellationToken.None).GetAwaiter().GetResult();
+        var answer = reply.Value!.Choices[0].Message.Content ?? "";
+        var body = JsonSerializer.SerializeToUtf8Bytes(request, TapPassJsonContext.Default.ChatCompletionRequest);
+        var sample = AuditSamples.ChatCompleted() with { EventId = "ae_x", Timestamp = DateTimeOffset.UnixEpoch };
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        var writer = new Utf8JsonWriter(buffer);
+
+        void Measure(string what, Action action)
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                action();
+            }
+
+            const int N = 200;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var i = 0; i < N; i++)
+            {
+                action();
+            }
+
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-40} {(GC.GetAllocatedBytesForCurrentThread() - before) / N,10:N0} B"));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"prompt {prompt.Length} chars, answer {answer.Length} chars, body {body.Length} bytes"));
+        Measure("whole chat (engine, in-memory audit)", () => transport.ChatAsync(call, request, CancellationToken.None).GetAwaiter().GetResult());
+        Measure("parse request body", () => JsonSerializer.Deserialize(body, TapPassJsonContext.Default.ChatCompletionRequest));
+        Measure("inspect prompt (all detectors)", () => inspector.Inspect(prompt));
+        Measure("inspect answer (entities)", () => inspector.InspectEntities(answer));
+        Measure("flags resolve (pii=mask)", () => settings.Flags.TryResolve("pii=mask", engine.EmbeddedIdentity, out _, out _));
+        Measure("serialize response", () => JsonSerializer.SerializeToUtf8Bytes(reply.Value!, TapPassJsonContext.Default.ChatCompletionResponse));
+        Measure("audit canonical write + hash", () =>
+        {
+            buffer.ResetWrittenCount();
+            writer.Reset(buffer);
+            var (a, b) = AuditEventCanonicalWriter.WriteHashInput(writer, sample, 7, AuditCanonicalJson.GenesisHash);
+            _ = System.Security.Cryptography.SHA256.HashData(buffer.WrittenSpan);
+            _ = AuditEventCanonicalWriter.WithoutFields(buffer.WrittenSpan, a, b);
+        });
+        return 0;
+    }
+
+    /// <summary>
+    /// Allocated bytes by type from a trace taken with <c>dotnet-trace collect --profile gc-verbose</c> (allocation
+    /// ticks, one per ~100 KB allocated): <c>profile alloc-types trace.nettrace</c>.
+    /// </summary>
+    private static int AllocationTypes(string path)
+    {
+        var byType = new Dictionary<string, long>(StringComparer.Ordinal);
+        using (var source = new Microsoft.Diagnostics.Tracing.EventPipeEventSource(path))
+        {
+            source.Clr.GCAllocationTick += e =>
+            {
+                var name = e.TypeName ?? "?";
+                byType[name] = byType.GetValueOrDefault(name) + e.AllocationAmount64;
+            };
+            source.Process();
+        }
+
+        var total = byType.Values.Sum();
+        foreach (var (type, bytes) in byType.OrderByDescending(kv => kv.Value).Take(40))
+        {
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{100.0 * bytes / total,6:N1}%  {type}"));
+        }
+
+        return 0;
+    }
+
+    private static void Report(string what, long ops, TimeSpan elapsed, long allocated, TimeSpan cpu) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{what}: {ops} ops in {elapsed.TotalSeconds:N1} s = {ops / elapsed.TotalSeconds:N0} op/s, {elapsed.TotalMicroseconds / Math.Max(1, ops):N1} µs/op wall, {cpu.TotalMicroseconds / Math.Max(1, ops):N1} µs/op CPU (process), {allocated / Math.Max(1, ops):N0} B/op"));
+}
