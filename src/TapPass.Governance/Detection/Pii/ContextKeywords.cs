@@ -61,10 +61,21 @@ internal sealed class ContextKeywords
     /// The verdict of the nearest keyword before <paramref name="end"/> (exclusive), looking back at
     /// most <paramref name="maxDistance"/> characters and never across a line break.
     /// </summary>
-    public ContextVerdict Nearest(string text, int end, int maxDistance)
+    public ContextVerdict Nearest(string text, int end, int maxDistance) => Nearest(text, end, maxDistance, int.MaxValue, stopAtValue: false);
+
+    /// <summary>
+    /// The verdict of the nearest keyword before <paramref name="end"/> (exclusive), looking back at most
+    /// <paramref name="maxDistance"/> characters, never across a line break, and past at most
+    /// <paramref name="maxWordsBetween"/> other words. With <paramref name="stopAtValue"/>, a run of three or
+    /// more digits on the way back ends the search: the keyword before it describes that other value
+    /// ("SSN 123-45-6789, reachable at 212-555-0147": "SSN" is not the phone number's label).
+    /// </summary>
+    public ContextVerdict Nearest(string text, int end, int maxDistance, int maxWordsBetween, bool stopAtValue)
     {
         int lo = Math.Max(0, end - maxDistance);
         int i = end - 1;
+        int words = 0;
+        int digitRun = 0;
         Span<char> lower = stackalloc char[MaxWord];
         while (i >= lo)
         {
@@ -76,10 +87,17 @@ internal sealed class ContextKeywords
 
             if (!char.IsLetter(c))
             {
+                digitRun = char.IsAsciiDigit(c) ? digitRun + 1 : 0;
+                if (stopAtValue && digitRun >= 3)
+                {
+                    break;
+                }
+
                 i--;
                 continue;
             }
 
+            digitRun = 0;
             int wordEnd = i + 1;
             while (i >= 0 && char.IsLetter(text[i]))
             {
@@ -105,6 +123,11 @@ internal sealed class ContextKeywords
                 {
                     return v;
                 }
+            }
+
+            if (++words > maxWordsBetween)
+            {
+                break;
             }
         }
 
