@@ -195,6 +195,13 @@ def v_phone(cc=None):
     return one([f"+44 (0)20 {dd(4)} {dd(4)}", f"020 {dd(4)} {dd(4)}", f"07{dd(3)} {dd(6)}", f"+44 113 {dd(3)} {dd(4)}"])
 
 
+def v_phone_world():
+    return one([f"+55 11 9{dd(4)}-{dd(4)}", f"+91 9{dd(4)} {dd(5)}", f"+61 4{dd(2)} {dd(3)} {dd(3)}", f"+65 {one('689')}{dd(3)} {dd(4)}",
+                f"+971 50 {dd(3)} {dd(4)}", f"+27 82 {dd(3)} {dd(4)}", f"+81 90-{dd(4)}-{dd(4)}", f"+52 55 {dd(4)} {dd(4)}",
+                f"+90 532 {dd(3)} {dd(2)} {dd(2)}", f"+380 67 {dd(3)} {dd(4)}", f"+972 52-{dd(3)}-{dd(4)}", f"+420 {nz(3)} {dd(3)} {dd(3)}",
+                f"+30 21 {dd(4)} {dd(4)}", f"+36 1 {dd(3)} {dd(4)}", f"+40 72{dd(1)} {dd(3)} {dd(3)}", f"+353 86 {dd(3)} {dd(4)}"])
+
+
 def v_ssn(sep="-"):
     while True:
         a = R.randint(1, 899)
@@ -245,7 +252,8 @@ def v_card():
 # country: (length, bban pattern)
 IBAN_FMT = {"CH": "n5c12", "AT": "n16", "PL": "n24", "SE": "n20", "PT": "n21", "IE": "a4n14", "DK": "n14",
             "NO": "n11", "FI": "n14", "LI": "n5c12", "CZ": "n20", "HU": "n24", "GR": "n7c16", "SI": "n15",
-            "EE": "n16", "DE": "n18", "NL": "a4n10"}
+            "EE": "n16", "DE": "n18", "NL": "a4n10", "SA": "n2c18", "AE": "n19", "BR": "n23a1c1", "MT": "a4n5c18",
+            "TR": "n6c16", "RO": "a4c16", "HR": "n17", "LT": "n16", "IS": "n22", "QA": "a4c21"}
 
 
 def iban_digits(s):
@@ -486,6 +494,8 @@ for _cc in ["CH", "AT", "PL", "SE", "PT", "IE", "DK", "NO", "FI", "US", "IT", "E
     ENTITY["PHONE_" + _cc] = ("PHONE_NUMBER", (lambda c: lambda: v_phone(c))(_cc))
 for _cc in IBAN_FMT:
     ENTITY["IBAN_" + _cc] = ("IBAN", (lambda c: lambda: v_iban(c))(_cc))
+ENTITY["PHONE_WORLD"] = ("PHONE_NUMBER", v_phone_world)
+ENTITY["IBAN_WORLD"] = ("IBAN", lambda: v_iban(one(["SA", "AE", "BR", "MT", "TR", "RO", "HR", "LT", "IS", "QA"])))
 ENTITY["IBAN_C"] = ("IBAN", v_iban_compact)
 ENTITY["CARD_AMEX"] = ("CREDIT_CARD", lambda: group_card(v_card_digits("amex"), one([" ", "-"])))
 ENTITY["CARD_MC2"] = ("CREDIT_CARD", lambda: group_card(v_card_digits("mc2"), one([" ", "-", ""])))
@@ -563,6 +573,8 @@ NEG = {
     "pub_pem": lambda: one(["-----BEGIN PUBLIC KEY-----\nMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA" + rand(B64STD, 20) + "\n" + rand(B64STD, 64) + "\n" + rand(B64STD, 24) + "IDAQAB\n-----END PUBLIC KEY-----",
                             "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIE" + rand(B64STD, 44) + "\n" + rand(B64STD, 64) + "\n" + rand(B64STD, 52) + "=\n-----END CERTIFICATE-----",
                             "-----BEGIN CERTIFICATE REQUEST-----\nMIICvDCCAaQCAQAwdzEL" + rand(B64STD, 44) + "\n" + rand(B64STD, 40) + "==\n-----END CERTIFICATE REQUEST-----"]),
+    "acct": lambda: nz(12), "upper8": lambda: rand(UPPER + D10, 8), "alnum14": lambda: rand(AN, 14),
+    "b64_88": lambda: rand(B64STD, 86) + "==",
     "aws_doc": lambda: one(["AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AKIAI44QH8DHBEXAMPLE",
                             "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"]),
 }
@@ -797,6 +809,14 @@ P = {
         "Authorization: token ⟦GITHUB⟧",
         "x-api-key: ⟦ANTHROPIC⟧",
     ],
+    "world": [
+        "Vendor contact: ⟦name⟧, ⟦PHONE_WORLD⟧, ⟦EMAIL⟧",
+        "Beneficiary account: ⟦IBAN_WORLD⟧",
+        "{\"supplier\": \"⟦company⟧\", \"iban\": \"⟦IBAN_WORLD⟧\", \"tel\": \"⟦PHONE_WORLD⟧\"}",
+        "WhatsApp me on ⟦PHONE_WORLD⟧ when you land.",
+        "| Office | Phone |\n|---|---|\n| HQ | ⟦PHONE_WORLD⟧ |\n| Branch | ⟦PHONE_WORLD⟧ |",
+        "Wire the deposit to ⟦IBAN_WORLD⟧ and send the receipt to ⟦EMAIL⟧.",
+    ],
     "pem": [
         "Key pasted below, pls check why openssl rejects it:\n⟦PEM⟧",
         "id_ed25519 (old laptop, revoke):\n⟦PEM⟧\n",
@@ -806,7 +826,7 @@ P = {
 P_N = {"yaml": 18, "toml": 12, "env": 18, "python": 16, "js": 12, "csharp": 12, "sql": 14, "csv": 11, "html": 10,
        "log": 18, "chat": 14, "email": 12, "markdown": 10, "json": 12, "cli": 14, "http": 10, "prose_nl": 6,
        "prose_fr": 6, "prose_de": 7, "prose_other": 10, "prompt": 16, "us_forms": 14, "pem": 5,
-       "boundaries": 16, "config_more": 14}
+       "boundaries": 16, "config_more": 14, "world": 18}
 
 # ------------------------------------------------------------------ hard negatives (no spans)
 N = {
@@ -849,13 +869,18 @@ N = {
                        "token_type: Bearer\ntoken_endpoint: https://login.⟦~host⟧/oauth2/token",
                        "api_key_header: X-API-Key", "The password field is required.",
                        "Das Passwort muss mindestens 12 Zeichen lang sein."],
+    "ids_not_secrets": ["Role: arn:aws:iam::⟦~acct⟧:role/deploy-⟦~hex8⟧", "client_id: ⟦~acct⟧-⟦~hex8⟧⟦~hex8⟧.apps.googleusercontent.com",
+                        "Slack channel C0⟦~upper8⟧, user U0⟦~upper8⟧", "\"integrity\": \"sha512-⟦~b64_88⟧\"",
+                        "Authorization: Bearer eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9...(truncated)", "customer cus_⟦~alnum14⟧ on price price_1⟦~alnum14⟧",
+                        "subscriptionId: ⟦~uuid⟧", "Sort code 20-32-06, ZIP 94107-1234, size 1920x1080.",
+                        "14/06/2024 10:01:33 job finished", "ETag: W/\"⟦~md5⟧\""],
     "numbers_misc": ["Invoice total: 1 234 567,89 CHF", "Population 8 738 791 (2023).", "Coordinates 47.3769, 8.5417",
                      "IBAN format: CHkk bbbb bccc cccc cccc c", "Tracking: 00340434161094042557"],
 }
 N_N = {"luhn_fail": 12, "iban_mod97": 12, "invalid_ssn": 8, "version_quad": 16, "uuid_sha": 14, "b64_image": 5,
        "phone_shaped_codes": 18, "timestamps": 8, "placeholder_keys": 16, "placeholder_passwords": 10, "pk_and_public": 10,
        "aws_doc": 4, "not_email": 8, "not_ip": 6, "connection_no_creds": 5, "numbers_misc": 5,
-       "not_a_password": 8}
+       "not_a_password": 8, "ids_not_secrets": 12}
 
 # ------------------------------------------------------------------ Unicode evasions
 ZW = ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff"]

@@ -8,7 +8,8 @@ namespace TapPass.Governance.Detection.Pii;
 /// in groups (9–12 digits). Other shapes need a phone word before them ("tel", "call", "mobiel"…).
 /// Refused whatever the shape: candidates the text presents as something else (the nearest keyword
 /// is SKU, part, order, case, lot, ISBN, serial, version…; for an international number it must be
-/// right before it; a keyword is never read across another value), dates and timestamps, dotted quads,
+/// right before it; a keyword is never read across another value; in a SQL VALUES tuple the column's
+/// name decides), dates and timestamps, dotted quads,
 /// card-like groups of four, ISBN-13, and digit groups glued to a preceding code.
 /// </summary>
 internal static class PhoneNumberRules
@@ -176,7 +177,8 @@ internal static class PhoneNumberRules
         }
 
         // The keyword must label this candidate, not a value between them ("SSN 123-45-6789, call 212-…").
-        ContextVerdict context = s_context.Nearest(text, start, ContextDistance, int.MaxValue, stopAtValue: true);
+        ContextVerdict context = s_context.SqlColumnVerdict(text, start)
+            ?? s_context.Nearest(text, start, ContextDistance, int.MaxValue, stopAtValue: true);
         if (context == ContextVerdict.Refutes && international
             && s_context.Nearest(text, start, ContextDistance, MaxWordsBeforeInternational, stopAtValue: true) != ContextVerdict.Refutes)
         {

@@ -142,4 +142,12 @@ public sealed class PhoneNumberDetectionTests
     {
         Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected);
     }
+    [Theory]
+    [InlineData("INSERT INTO klienci (imie, telefon, konto) VALUES ('Anja', '(22) 673-18-09', 'x');", "(22) 673-18-09")]
+    [InlineData("INSERT INTO c (name, phone) VALUES ('A', '512 345 678'), ('B, jr.', '612 345 678');", "512 345 678|612 345 678")]
+    [InlineData("INSERT INTO orders (order_no, phone) VALUES ('212-555-0147', '0470 12 34 56');", "0470 12 34 56")]
+    public void Detect_ValueInSqlInsertTuple_IsJudgedByItsColumnName(string text, string expected)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected.Split('|'));
+    }
 }
