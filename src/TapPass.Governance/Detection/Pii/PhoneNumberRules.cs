@@ -7,12 +7,15 @@ namespace TapPass.Governance.Detection.Pii;
 /// grouped 3-3-4 (valid area and exchange codes) and national numbers with a trunk <c>0</c> written
 /// in groups (9–12 digits). Other shapes need a phone word before them ("tel", "call", "mobiel"…).
 /// Refused whatever the shape: candidates the text presents as something else (the nearest keyword
-/// is SKU, part, order, case, lot, ISBN, serial, version…), dates and timestamps, dotted quads,
+/// is SKU, part, order, case, lot, ISBN, serial, version…; for an international number it must be
+/// right before it; a keyword is never read across another value; in a SQL VALUES tuple the column's
+/// name decides), dates and timestamps, dotted quads,
 /// card-like groups of four, ISBN-13, and digit groups glued to a preceding code.
 /// </summary>
 internal static class PhoneNumberRules
 {
     private const int ContextDistance = 48;
+    private const int MaxWordsBeforeInternational = 1;
 
     private static readonly ContextKeywords s_context = new(
         supporting:
@@ -23,6 +26,10 @@ internal static class PhoneNumberRules
             "callback", "bel", "bellen", "belt", "appel", "appelle", "appeler", "appelez", "numéro", "nummer", "rufnummer",
             "anrufen", "ruf", "erreichbar", "whatsapp", "sms", "text", "reach", "contact", "kontakt", "hotline",
             "helpline", "dial", "ring", "voicemail", "landline", "tfn", "ph", "cel", "celular", "numero",
+            "reachable", "reached", "rückruf", "erreichen", "tlf", "telefone", "telemóvel", "telemovel", "telm", "tlm",
+            "ligue", "ligar", "puhelin", "puhelinnumero", "matkapuhelin", "puh", "soita", "soittakaa", "zadzwoń",
+            "zadzwon", "zadzwonić", "telefonu", "komórka", "komorka", "komórkowy", "numer", "numeru", "ringa", "ringer",
+            "cellulare", "chiamami", "chiamare", "chiama", "llámame", "llamame", "llamar", "llame", "telefoonnr",
         ],
         refuting:
         [
@@ -169,7 +176,18 @@ internal static class PhoneNumberRules
             }
         }
 
-        ContextVerdict context = s_context.Nearest(text, start, ContextDistance);
+        // The keyword must label this candidate, not a value between them ("SSN 123-45-6789, call 212-…").
+        ContextVerdict context = s_context.SqlColumnVerdict(text, start)
+            ?? s_context.Nearest(text, start, ContextDistance, int.MaxValue, stopAtValue: true);
+        if (context == ContextVerdict.Refutes && international
+            && s_context.Nearest(text, start, ContextDistance, MaxWordsBeforeInternational, stopAtValue: true) != ContextVerdict.Refutes)
+        {
+            // An international number (+ or 00 and a country code) is refused only by a refuting keyword
+            // right before it ("Order no. 0044 …"), not by one further back in the sentence or a column
+            // list ("your account manager can be reached at +44 …", "(name, tel, konto) VALUES ('…', '0048 …'").
+            context = ContextVerdict.None;
+        }
+
         if (context == ContextVerdict.Refutes || GluedToPrecedingCode(text, start))
         {
             return 0;

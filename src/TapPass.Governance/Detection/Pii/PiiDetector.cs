@@ -465,7 +465,8 @@ internal sealed partial class PiiDetector : IEntityDetector
 
     // ------------------------------------------------------------------ PHONE_NUMBER
 
-    [GeneratedRegex(@"\G(?<![0-9A-Za-z_@#$%&*+=/\\.-])\+?(?:\([0-9]{1,5}\)|[0-9]{1,15})(?:(?:[ ./-]|(?<=\)))[0-9]{1,15}|[ ./-]?\([0-9]{1,5}\)){0,8}(?![0-9A-Za-z_@]|[./-][0-9]|:[0-9])", Options, RegexTimeoutMs)]
+    // Not glued to a preceding word or code; "PHONE=+41…" (an assignment of an international number) is allowed.
+    [GeneratedRegex(@"\G(?:(?<==)(?=\+[0-9])|(?<![0-9A-Za-z_@#$%&*+=/\\.-]))\+?(?:\([0-9]{1,5}\)|[0-9]{1,15})(?:(?:[ ./-]|(?<=\)))[0-9]{1,15}|[ ./-]?\([0-9]{1,5}\)){0,8}(?![0-9A-Za-z_@]|[./-][0-9]|:[0-9])", Options, RegexTimeoutMs)]
     private static partial Regex PhoneCandidate();
 
     // ------------------------------------------------------------------ EMAIL

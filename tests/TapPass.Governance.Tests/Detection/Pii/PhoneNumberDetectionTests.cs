@@ -89,4 +89,65 @@ public sealed class PhoneNumberDetectionTests
         string text = "tel ０４７０ １２ ３４ ５６";
         Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal("０４７０ １２ ３４ ５６");
     }
+    [Theory]
+    [InlineData("Candidate Ann Lee, SSN 123-45-6789, reachable at 1-800-555-0199.", "1-800-555-0199")]
+    [InlineData("Candidate Ann Lee, SSN 123 45 6789, reachable at 415.555.2671.", "415.555.2671")]
+    [InlineData("Order 4711 shipped. Questions: 212-555-0147", "212-555-0147")]
+    public void Detect_KeywordOfAnEarlierValue_DoesNotRefuteTheNextNumber(string text, string expected)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected);
+    }
+
+    [Theory]
+    [InlineData("Your account manager can be reached at +44 20 7946 0958", "+44 20 7946 0958")]
+    [InlineData("INSERT INTO klienci (imie, telefon, konto) VALUES ('Jan', '0048 512 345 678');", "0048 512 345 678")]
+    public void Detect_InternationalNumber_IsRefutedOnlyByAKeywordRightBeforeIt(string text, string expected)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected);
+    }
+
+    [Theory]
+    [InlineData("Order no. 0044 2071 8390 12 shipped")]
+    [InlineData("SKU +44 2071 8390")]
+    [InlineData("Lot: +41 44 668 18 00")]
+    public void Detect_InternationalShapeRightAfterARefutingKeyword_IsNotReported(string text)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("TWILIO_FROM=+1 (415) 555-2671", "+1 (415) 555-2671")]
+    [InlineData("ONCALL_PHONE=+41 44 668 18 00", "+41 44 668 18 00")]
+    public void Detect_InternationalNumberAssignedWithEquals_IsFound(string text, string expected)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected);
+    }
+
+    [Theory]
+    [InlineData("user_id=0612345678")]
+    [InlineData("n=212-555-0147")]
+    public void Detect_NationalDigitsGluedToAnAssignment_AreNotReported(string text)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().BeEmpty();
+    }
+
+    [Theory]
+    [InlineData("Zadzwoń do mnie: 512-345-678, albo napisz.", "512-345-678")]
+    [InlineData("Zadzwoń do mnie: (22) 316-26-48", "(22) 316-26-48")]
+    [InlineData("Cumprimentos, Ana\nTelm. 912 345 678", "912 345 678")]
+    [InlineData("Tlf. 32 12 34 56", "32 12 34 56")]
+    [InlineData("Soita minulle numeroon 401234567 huomenna.", "401234567")]
+    [InlineData("Il mio cellulare: 347 123 4567", "347 123 4567")]
+    public void Detect_NationalNumberAfterAPhoneWordInOtherLanguages_IsFound(string text, string expected)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected);
+    }
+    [Theory]
+    [InlineData("INSERT INTO klienci (imie, telefon, konto) VALUES ('Anja', '(22) 673-18-09', 'x');", "(22) 673-18-09")]
+    [InlineData("INSERT INTO c (name, phone) VALUES ('A', '512 345 678'), ('B, jr.', '612 345 678');", "512 345 678|612 345 678")]
+    [InlineData("INSERT INTO orders (order_no, phone) VALUES ('212-555-0147', '0470 12 34 56');", "0470 12 34 56")]
+    public void Detect_ValueInSqlInsertTuple_IsJudgedByItsColumnName(string text, string expected)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected.Split('|'));
+    }
 }
