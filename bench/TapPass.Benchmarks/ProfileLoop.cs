@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Microsoft.Diagnostics.Tracing.Etlx;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using TapPass.Governance.Engine;
@@ -168,20 +169,41 @@ internal static class ProfileLoop
     private static int AllocationTypes(string path)
     {
         var byType = new Dictionary<string, long>(StringComparer.Ordinal);
-        using (var source = new Microsoft.Diagnostics.Tracing.EventPipeEventSource(path))
+        var byMethod = new Dictionary<string, long>(StringComparer.Ordinal);
+        var etlx = Microsoft.Diagnostics.Tracing.Etlx.TraceLog.CreateFromEventPipeDataFile(path);
+        using (var log = new Microsoft.Diagnostics.Tracing.Etlx.TraceLog(etlx))
         {
+            var source = log.Events.GetSource();
             source.Clr.GCAllocationTick += e =>
             {
                 var name = e.TypeName ?? "?";
                 byType[name] = byType.GetValueOrDefault(name) + e.AllocationAmount64;
+
+                // The innermost TapPass method on the stack: which of our code asked for the memory.
+                var method = "(no TapPass frame)";
+                for (var frame = e.CallStack(); frame is not null; frame = frame.Caller)
+                {
+                    var m = frame.CodeAddress.FullMethodName;
+                    if (m.Contains("TapPass", StringComparison.Ordinal) && !m.Contains("ProfileLoop", StringComparison.Ordinal))
+                    {
+                        method = m.Length > 150 ? m[..150] : m;
+                        break;
+                    }
+                }
+
+                byMethod[method] = byMethod.GetValueOrDefault(method) + e.AllocationAmount64;
             };
             source.Process();
         }
 
-        var total = byType.Values.Sum();
-        foreach (var (type, bytes) in byType.OrderByDescending(kv => kv.Value).Take(40))
+        foreach (var (title, table) in new[] { ("by type", byType), ("by innermost TapPass method", byMethod) })
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{100.0 * bytes / total,6:N1}%  {type}"));
+            Console.WriteLine(title);
+            var total = table.Values.Sum();
+            foreach (var (key, bytes) in table.OrderByDescending(kv => kv.Value).Take(30))
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{100.0 * bytes / total,6:N1}%  {key}"));
+            }
         }
 
         return 0;

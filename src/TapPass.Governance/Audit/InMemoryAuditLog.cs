@@ -26,6 +26,7 @@ internal sealed class InMemoryAuditLog : IAuditLog, IDisposable
     private readonly Lock _gate = new();
     private readonly Lock _keyGate = new();
     private readonly LinkedList<AuditRecord> _records = new();
+    private readonly ArrayBufferWriter<byte> _hashBuffer = new(1024); // used under _gate
     private string _lastHash = GenesisHash;
     private long _sequence;
 
@@ -69,7 +70,8 @@ internal sealed class InMemoryAuditLog : IAuditLog, IDisposable
         lock (_gate)
         {
             var sequence = _sequence + 1;
-            var hash = Hash(e, _lastHash, sequence);
+            _hashBuffer.ResetWrittenCount();
+            var hash = Hash(_hashBuffer, e, _lastHash, sequence);
             var record = new AuditRecord(sequence, e, _lastHash, hash, Sign(hash));
             _records.AddLast(record);
             _sequence = sequence;
@@ -126,7 +128,7 @@ internal sealed class InMemoryAuditLog : IAuditLog, IDisposable
         long checkedCount = 0;
         foreach (var r in records)
         {
-            var hash = Hash(r.Event, r.PrevHash, r.Sequence);
+            var hash = Hash(new ArrayBufferWriter<byte>(1024), r.Event, r.PrevHash, r.Sequence);
             if (r.PrevHash != expectedPrev || hash != r.Hash || !Verify(r.Hash, r.Signature))
             {
                 return Task.FromResult(new AuditVerification(false, checkedCount, r.Event.EventId));
@@ -149,10 +151,9 @@ internal sealed class InMemoryAuditLog : IAuditLog, IDisposable
 
     public void Dispose() => _key.Dispose();
 
-    private static string Hash(AuditEvent e, string prevHash, long sequence)
+    private static string Hash(ArrayBufferWriter<byte> buffer, AuditEvent e, string prevHash, long sequence)
     {
         // SHA-256 of {"event":<canonical event>,"prev_hash":"…","sequence":n}, written in one buffer.
-        var buffer = new ArrayBufferWriter<byte>(1024);
         buffer.Write("{\"event\":"u8);
         AuditEventCanonicalWriter.Write(buffer, e);
         buffer.Write(Encoding.UTF8.GetBytes($",\"prev_hash\":\"{prevHash}\",\"sequence\":{sequence.ToString(CultureInfo.InvariantCulture)}}}"));

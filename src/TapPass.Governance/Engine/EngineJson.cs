@@ -146,10 +146,13 @@ internal sealed class JsonBag
         _writer.WriteEndObject();
         _writer.Flush();
         using var doc = JsonDocument.Parse(_buffer.WrittenMemory);
+
+        // One clone of the whole object: its members share that document (cloning each value made one per member).
+        var root = doc.RootElement.Clone();
         var result = new Dictionary<string, JsonElement>(_count, StringComparer.Ordinal);
-        foreach (var p in doc.RootElement.EnumerateObject())
+        foreach (var p in root.EnumerateObject())
         {
-            result[p.Name] = p.Value.Clone();
+            result[p.Name] = p.Value;
         }
 
         _writer.Dispose();

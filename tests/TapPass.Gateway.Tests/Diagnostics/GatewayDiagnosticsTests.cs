@@ -56,6 +56,12 @@ public sealed class GatewayDiagnosticsTests : IAsyncLifetime
         request.Headers.Add("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
         using var response = await _host.Client.SendAsync(request);
 
+        // The span stops when the handler returns, which can be just after the client has the answer.
+        for (var waited = 0; waited < 5000 && !activities.Any(a => a.OperationName.Contains("/v1/chat/completions")); waited += 10)
+        {
+            await Task.Delay(10);
+        }
+
         var span = activities.Should().ContainSingle(a => a.OperationName.Contains("/v1/chat/completions")).Which;
         span.TraceId.ToString().Should().Be("0af7651916cd43dd8448eb211c80319c");
         span.Kind.Should().Be(ActivityKind.Server);
