@@ -313,6 +313,18 @@ internal static class SecretKeyedValues
         return i;
     }
 
+    /// <summary>
+    /// Skips one or two <c>*</c> that close Markdown emphasis around a key (<c>**Password:**</c>,
+    /// <c>*pw*: …</c>): only when a blank, <c>:</c> or <c>=</c> follows them, so a value that starts with
+    /// <c>*</c> is kept.
+    /// </summary>
+    private static int SkipEmphasis(ReadOnlySpan<char> s, int i)
+    {
+        var j = i;
+        while (j < s.Length && j - i < 2 && s[j] == '*') j++;
+        return j > i && j < s.Length && s[j] is ' ' or '\t' or ':' or '=' ? j : i;
+    }
+
     private static bool IsQuote(char c) => c is '"' or '\'' or '`' or '“' or '”' or '‘' or '’' or '«' or '»';
 
     private static char ClosingQuote(char c) => c switch
@@ -334,6 +346,9 @@ internal static class SecretKeyedValues
         // Closing quote or bracket of a quoted key: "Password": …, ['password'] = …
         if (i < s.Length && (IsQuote(s[i]) || s[i] == ']')) i++;
         if (i < s.Length && s[i] == ']') i++;
+
+        // Markdown emphasis around the key: **Password**: …
+        i = SkipEmphasis(s, i);
         var afterKey = i;
         i = SkipBlanks(s, i);
         var blanks = i - afterKey;
@@ -356,7 +371,8 @@ internal static class SecretKeyedValues
 
         if (sep > 0)
         {
-            i = SkipBlanks(s, i + sep);
+            // Markdown emphasis closing after the separator: **Password:** `…`
+            i = SkipBlanks(s, SkipEmphasis(s, i + sep));
             if (i >= s.Length) return false;
             if (xml)
             {

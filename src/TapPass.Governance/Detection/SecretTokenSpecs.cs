@@ -38,10 +38,10 @@ internal static class SecretTokenSpecs
     public static readonly TokenSpec[] All =
     [
         // Cloud providers
-        new("AKIA", "aws_access_key", UpperAlnum, 16, 16, TokenCheck.Digit),
-        new("ASIA", "aws_access_key", UpperAlnum, 16, 16, TokenCheck.Digit),
-        new("ABIA", "aws_access_key", UpperAlnum, 16, 16, TokenCheck.Digit),
-        new("ACCA", "aws_access_key", UpperAlnum, 16, 16, TokenCheck.Digit),
+        new("AKIA", "aws_access_key", UpperAlnum, 16, 16, TokenCheck.Shape),
+        new("ASIA", "aws_access_key", UpperAlnum, 16, 16, TokenCheck.Shape),
+        new("ABIA", "aws_access_key", UpperAlnum, 16, 16, TokenCheck.Shape),
+        new("ACCA", "aws_access_key", UpperAlnum, 16, 16, TokenCheck.Shape),
         new("AIza", "google_api_key", Base64Url, 35, 35),
         new("GOCSPX-", "google_oauth_client_secret", Base64Url, 24, 32),
         new("ya29.", "google_oauth_access_token", Base64UrlDot, 30, 2048, TokenCheck.Digit),
@@ -215,6 +215,21 @@ internal static class SecretTokenSpecs
     {
         switch (kind)
         {
+            case "aws_access_key":
+            {
+                // Key IDs are base32 (A-Z, 2-7): most have a digit, but about 4 % have none. A body
+                // without one is accepted unless it reads like upper-case words: random base32 letters
+                // are ~16 % vowels, English ~40 % ("ASIAPACIFICSALESTEAM").
+                if (HasDigit(body)) return true;
+                var vowels = 0;
+                foreach (var c in body)
+                {
+                    if (c is 'A' or 'E' or 'I' or 'O' or 'U') vowels++;
+                }
+
+                return vowels * 16 <= body.Length * 5;
+            }
+
             case "sendgrid_api_key":
             {
                 // SG.<22>.<43>
