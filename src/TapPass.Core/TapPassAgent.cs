@@ -787,6 +787,7 @@ public sealed partial class TapPassAgent : ITapPassAgent
             Degraded = meta?.Degraded ?? false,
             BreakGlass = meta?.BreakGlass,
             TurnIndex = meta?.TurnIndex ?? 0,
+            ToolApprovals = meta?.ToolApprovals is { Count: > 0 } approvals ? new Dictionary<string, ApprovalInfo>(approvals, StringComparer.Ordinal) : new Dictionary<string, ApprovalInfo>(),
         };
     }
 

@@ -317,17 +317,28 @@ internal static class ChatClientMapping
 
         foreach (var call in response.ToolCalls)
         {
-            contents.Add(FunctionCall(call));
+            contents.Add(FunctionCall(call, response));
         }
 
         return contents;
     }
 
-    public static FunctionCallContent FunctionCall(ToolCall call) => FunctionCallContent.CreateFromParsedArguments(
-        string.IsNullOrWhiteSpace(call.Function.Arguments) ? "{}" : call.Function.Arguments,
-        call.Id,
-        call.Function.Name,
-        static json => JsonSerializer.Deserialize<Dictionary<string, object?>>(json, ToolSettings.DefaultSerializerOptions));
+    /// <summary>A tool call of <paramref name="response"/>; a call held for approval carries it under <see cref="TapPassChatKeys.Approval"/>.</summary>
+    public static FunctionCallContent FunctionCall(ToolCall call, ChatResponse response)
+    {
+        var content = FunctionCallContent.CreateFromParsedArguments(
+            string.IsNullOrWhiteSpace(call.Function.Arguments) ? "{}" : call.Function.Arguments,
+            call.Id,
+            call.Function.Name,
+            static json => JsonSerializer.Deserialize<Dictionary<string, object?>>(json, ToolSettings.DefaultSerializerOptions));
+        if (call.Id is not null && response.Pipeline.ToolApprovals.TryGetValue(call.Id, out var approval))
+        {
+            content.AdditionalProperties ??= [];
+            content.AdditionalProperties[TapPassChatKeys.Approval] = approval;
+        }
+
+        return content;
+    }
 
     public static UsageDetails Usage(TokenUsage usage) => new()
     {

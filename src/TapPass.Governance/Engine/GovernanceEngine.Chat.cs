@@ -433,6 +433,13 @@ internal sealed partial class GovernanceEngine
             details.Add("would_block", run.WouldBlock);
         }
 
+        if (run.ToolApprovals.Count > 0)
+        {
+            // Tool calls of the answer held for approval: returned without a capability token.
+            details.Add("tool_approvals", run.ToolApprovals.Values.Select(a => a.ApprovalId ?? ""));
+            details.Add("tool_approval_tools", run.ToolApprovals.Values.Select(a => a.Subject ?? ""));
+        }
+
         if (run.InjectionSignals.Count > 0)
         {
             details.Add("injection_signals", run.InjectionSignals);
@@ -489,6 +496,7 @@ internal sealed partial class GovernanceEngine
         Degraded = run.Degraded,
         BreakGlass = run.BreakGlassObserve,
         CapabilityTokens = run.CapabilityTokens.Count > 0 ? new Dictionary<string, string>(run.CapabilityTokens, StringComparer.Ordinal) : null,
+        ToolApprovals = run.ToolApprovals.Count > 0 ? new Dictionary<string, ApprovalInfo>(run.ToolApprovals, StringComparer.Ordinal) : null,
     };
 
     private ChatCompletionResponse BuildResponse(ChatRun run)

@@ -10,7 +10,11 @@ public sealed class TapPassChatClientTests : IDisposable
     private readonly EngineHarness _h;
     private readonly FakeChatClient _inner = new();
 
-    public TapPassChatClientTests() => _h = new EngineHarness(o => o.ApprovalRules.Add(new TapPassApprovalRuleOptions { Name = "restricted-data", MinClassification = "RESTRICTED" }));
+    public TapPassChatClientTests() => _h = new EngineHarness(o =>
+    {
+        o.ApprovalRules.Add(new TapPassApprovalRuleOptions { Name = "restricted-data", MinClassification = "RESTRICTED" });
+        o.ApprovalRules.Add(new TapPassApprovalRuleOptions { Name = "deletes", Tool = "delete_*" });
+    });
 
     public void Dispose() => _h.Dispose();
 
@@ -305,6 +309,30 @@ public sealed class TapPassChatClientTests : IDisposable
         call.Name.Should().Be("get_weather");
         call.Arguments!["city"]!.ToString().Should().Be("Paris");
         response.FinishReason.Should().Be(ChatFinishReason.ToolCalls);
+    }
+
+    [Fact]
+    public async Task ToolCallHeldByApprovalRule_CarriesThePendingApproval_NonStreamingAndStreaming()
+    {
+        _inner.ToolCalls.Add(new FunctionCallContent("call_9", "delete_user", new Dictionary<string, object?> { ["id"] = 7 }));
+        _inner.ToolCalls.Add(new FunctionCallContent("call_10", "get_weather", new Dictionary<string, object?> { ["city"] = "Paris" }));
+        using var client = Client();
+
+        var response = await client.GetResponseAsync("Remove user 7");
+        var (_, updates, error) = await Drain(client.GetStreamingResponseAsync("Remove user 7"));
+
+        error.Should().BeNull();
+        foreach (var calls in new[] { response.Messages.Single().Contents.OfType<FunctionCallContent>().ToList(), updates[^1].Contents.OfType<FunctionCallContent>().ToList() })
+        {
+            calls.Select(c => c.Name).Should().Equal("delete_user", "get_weather");
+            var approval = calls[0].AdditionalProperties![TapPassChatKeys.Approval].Should().BeOfType<Protocol.ApprovalInfo>().Subject;
+            approval.Status.Should().Be("pending");
+            approval.ResumeToken.Should().StartWith(approval.ApprovalId + ".");
+            approval.ApprovalUrl.Should().EndWith("/approvals/" + approval.ApprovalId);
+            calls[1].AdditionalProperties.Should().BeNull();
+        }
+
+        ((PipelineResult)response.AdditionalProperties![TapPassChatKeys.Pipeline]!).ToolApprovals.Keys.Should().Equal("call_9");
     }
 
     [Fact]
