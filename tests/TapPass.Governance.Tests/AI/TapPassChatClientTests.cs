@@ -66,6 +66,17 @@ public sealed class TapPassChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task GetResponseAsync_Instructions_AreGovernedAsTheFirstSystemMessageAndNotSentTwice()
+    {
+        using var client = Client(o => o.Flags["pii"] = "mask");
+        await client.GetResponseAsync("hello", new ChatOptions { Instructions = "Escalate to boss@example.com" });
+
+        var (messages, options) = _inner.Calls.Single();
+        messages.Select(m => (m.Role, m.Text)).Should().Equal((ChatRole.System, "Escalate to [MASKED_EMAIL]"), (ChatRole.User, "hello"));
+        options!.Instructions.Should().BeNull();
+    }
+
+    [Fact]
     public async Task GetResponseAsync_PiiUnderMask_InnerReceivesMaskedText()
     {
         using var client = Client(o => o.Flags["pii"] = "mask");
