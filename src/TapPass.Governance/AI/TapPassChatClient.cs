@@ -33,6 +33,8 @@ namespace TapPass.Governance;
 /// </remarks>
 public sealed class TapPassChatClient : DelegatingChatClient
 {
+    private const int MaxModelLength = 128; // the engine's limit on a request's model name
+
     private readonly GovernanceEngine _engine;
     private readonly AgentIdentity _identity;
     private readonly GovernanceFlags _flags;
@@ -153,7 +155,7 @@ public sealed class TapPassChatClient : DelegatingChatClient
     {
         var (request, overrides) = ChatClientMapping.Build(messages, options);
         var flags = overrides.Flags.Count > 0 ? _flags.Merge(overrides.Flags) : _flags;
-        if (string.IsNullOrWhiteSpace(request.Model) && InnerClient.GetService<ChatClientMetadata>()?.DefaultModelId is { } model && TapPassAgent.IsValidModel(model))
+        if (string.IsNullOrWhiteSpace(request.Model) && InnerClient.GetService<ChatClientMetadata>()?.DefaultModelId is { Length: <= MaxModelLength } model && TapPassAgent.IsValidModel(model))
         {
             request.Model = model; // the model the inner client will use, for the audit trail and the price table
         }

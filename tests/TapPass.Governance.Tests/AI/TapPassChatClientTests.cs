@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using TapPass.Governance.Tests.Fakes;
@@ -129,6 +131,30 @@ public sealed class TapPassChatClientTests : IDisposable
         last.FinishReason.Should().Be(ChatFinishReason.Stop);
         last.Contents.OfType<UsageContent>().Single().Details.InputTokenCount.Should().Be(12);
         last.AdditionalProperties![TapPassChatKeys.SessionId].Should().BeOfType<string>().Which.Should().StartWith("ses_");
+    }
+
+    [Fact]
+    public async Task GetStreamingResponseAsync_AnySplitOfTheAnswer_YieldsTheSameMaskedTextAsNonStreaming()
+    {
+        const string answer = "Contact bob@example.org, key " + Secret + ", card 4111 1111 1111 1111. Done.";
+        _inner.Answer = _ => answer;
+        using var client = Client(o => o.Flags["pii"] = "mask");
+        var expected = (await client.GetResponseAsync("go")).Text;
+        expected.Should().Be("Contact [MASKED_EMAIL], key [REDACTED], card [MASKED_CREDIT_CARD]. Done.");
+
+        // Cut points drawn from an FsCheck generator; each sample streams the answer in the pieces they define.
+        var samples = Gen.ListOf(Gen.Choose(1, answer.Length - 1)).Sample(40, 60);
+        foreach (var cuts in samples)
+        {
+            var points = cuts.Distinct().Order().ToList();
+            _inner.Pieces = s => points.Prepend(0).Zip(points.Append(s.Length), (from, to) => s[from..to]);
+
+            var (text, updates, error) = await Drain(client.GetStreamingResponseAsync("go"));
+
+            error.Should().BeNull();
+            text.Should().Be(expected, "cuts at {0}", string.Join(",", points));
+            updates.Should().OnlyContain(u => !u.Text.Contains("sk_", StringComparison.Ordinal) && !u.Text.Contains("@", StringComparison.Ordinal));
+        }
     }
 
     [Fact]
