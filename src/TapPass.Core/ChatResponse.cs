@@ -87,4 +87,10 @@ public sealed class PipelineResult
 
     /// <summary>Turn index in the session.</summary>
     public int TurnIndex { get; init; }
+
+    /// <summary>
+    /// Tool calls of the answer that an approval rule holds, by tool-call id: the pending approval. Such a call has no
+    /// capability token; once a reviewer approved it, run it through <c>Govern</c> with the approval's resume token.
+    /// </summary>
+    public IReadOnlyDictionary<string, ApprovalInfo> ToolApprovals { get; init; } = new Dictionary<string, ApprovalInfo>();
 }

@@ -744,7 +744,7 @@ public sealed partial class TapPassAgent : ITapPassAgent
         return true;
     }
 
-    private static ChatResponse MapResponse(ChatCompletionResponse value, TapPassReplyHeaders headers, GovernanceFlags sentFlags)
+    internal static ChatResponse MapResponse(ChatCompletionResponse value, TapPassReplyHeaders headers, GovernanceFlags sentFlags)
     {
         var choice = value.Choices.Count > 0 ? value.Choices[0] : null;
         var meta = value.Tappass;
@@ -787,6 +787,7 @@ public sealed partial class TapPassAgent : ITapPassAgent
             Degraded = meta?.Degraded ?? false,
             BreakGlass = meta?.BreakGlass,
             TurnIndex = meta?.TurnIndex ?? 0,
+            ToolApprovals = meta?.ToolApprovals is { Count: > 0 } approvals ? new Dictionary<string, ApprovalInfo>(approvals, StringComparer.Ordinal) : new Dictionary<string, ApprovalInfo>(),
         };
     }
 
@@ -835,7 +836,7 @@ public sealed partial class TapPassAgent : ITapPassAgent
     private sealed record PreparedCall(ChatCompletionRequest Request, TapPassCall Call, GovernanceFlags Flags, ChatCompletionMessage? UserMessage, long HistoryGeneration);
 
     /// <summary>Collects a stream's deltas, final usage and TapPass metadata into a <see cref="ChatResponse"/>.</summary>
-    private sealed class StreamAccumulator
+    internal sealed class StreamAccumulator
     {
         private const int MaxToolCalls = 128;
         private readonly StringBuilder _content = new();

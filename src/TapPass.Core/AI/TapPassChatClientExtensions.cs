@@ -22,7 +22,7 @@ public static class TapPassChatClientExtensions
     {
         ArgumentNullException.ThrowIfNull(agent);
         return agent is TapPassAgent tapPass
-            ? new TapPassChatClient(tapPass)
+            ? new TapPassAgentChatClient(tapPass)
             : throw new ArgumentException($"The IChatClient view needs a TapPassAgent; {agent.GetType().Name} is not one.", nameof(agent));
     }
 }

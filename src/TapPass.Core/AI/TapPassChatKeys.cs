@@ -37,6 +37,13 @@ public static class TapPassChatKeys
     /// <summary>Response: the full <see cref="PipelineResult"/> (detections, redactions, steps, flags).</summary>
     public const string Pipeline = "tappass.pipeline";
 
+    /// <summary>
+    /// Response, on a <c>FunctionCallContent</c>: the pending approval (an <see cref="Protocol.ApprovalInfo"/> with
+    /// approval URL, resume token and expiry) of a tool call an approval rule holds. Such a call has no capability
+    /// token; run it through <c>Govern</c> with the resume token once a reviewer approved it.
+    /// </summary>
+    public const string Approval = "tappass.approval";
+
     /// <summary>Response: cost in USD (a <see cref="decimal"/>), when the gateway reported it.</summary>
     public const string CostUsd = "tappass.cost_usd";
 }

@@ -313,6 +313,13 @@ public sealed class TapPassMetadata
 
     /// <summary>Capability tokens for tool calls in this response, by tool-call id.</summary>
     public Dictionary<string, string>? CapabilityTokens { get; set; }
+
+    /// <summary>
+    /// Tool calls in this response that an approval rule holds, by tool-call id: the pending approval (approval URL,
+    /// resume token, expiry). Such a call has no capability token; once approved, govern the identical tool call
+    /// (<c>POST /v1/govern</c>, same session and arguments) with the resume token.
+    /// </summary>
+    public Dictionary<string, ApprovalInfo>? ToolApprovals { get; set; }
 }
 
 /// <summary>One detection. Never contains the matched text.</summary>

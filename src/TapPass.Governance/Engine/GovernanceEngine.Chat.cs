@@ -40,8 +40,12 @@ internal sealed partial class GovernanceEngine
         return await ChatAsync(identity, call, request, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>A governed chat for an already authenticated <paramref name="identity"/>.</summary>
-    internal async Task<TapPassReply<ChatCompletionResponse>> ChatAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, CancellationToken cancellationToken)
+    /// <summary>
+    /// A governed chat for an already authenticated <paramref name="identity"/>. <paramref name="provider"/> answers
+    /// instead of the provider the router picks for the model (the <c>TapPassChatClient</c> governs its inner
+    /// <c>IChatClient</c> this way); everything else runs exactly as for a routed model.
+    /// </summary>
+    internal async Task<TapPassReply<ChatCompletionResponse>> ChatAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, CancellationToken cancellationToken, IModelProvider? provider = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(call);
@@ -57,7 +61,7 @@ internal sealed partial class GovernanceEngine
 
             return await IdempotentAsync(
                 identity, call, "chat", () => Serialize(request, TapPassJsonContext.Default.ChatCompletionRequest), pipelineId,
-                () => ChatCoreAsync(identity, call, request, pipelineId, breakGlass, cancellationToken),
+                () => ChatCoreAsync(identity, call, request, pipelineId, breakGlass, provider, cancellationToken),
                 reply => new IdempotentOutcome { StatusCode = reply.StatusCode, Headers = reply.Headers, Error = reply.Error, Chat = reply.Value },
                 outcome => outcome.Chat is { } chat ? TapPassReply<ChatCompletionResponse>.Ok(chat, outcome.Headers, outcome.StatusCode) : TapPassReply<ChatCompletionResponse>.Fail(outcome.StatusCode, outcome.Error!, outcome.Headers)).ConfigureAwait(false);
         }
@@ -112,9 +116,9 @@ internal sealed partial class GovernanceEngine
         return new Failure(status ?? StatusOf(error), error, Headers(identity, sessionId, null, pipelineId, retryAfter));
     }
 
-    private async Task<TapPassReply<ChatCompletionResponse>> ChatCoreAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, string pipelineId, BreakGlassState? breakGlass, CancellationToken cancellationToken)
+    private async Task<TapPassReply<ChatCompletionResponse>> ChatCoreAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, string pipelineId, BreakGlassState? breakGlass, IModelProvider? provider, CancellationToken cancellationToken)
     {
-        var (run, failure) = await PrepareChatAsync(identity, call, request, pipelineId, breakGlass, stream: false, cancellationToken).ConfigureAwait(false);
+        var (run, failure) = await PrepareChatAsync(identity, call, request, pipelineId, breakGlass, stream: false, provider, cancellationToken).ConfigureAwait(false);
         if (failure is not null)
         {
             return failure.ToReply<ChatCompletionResponse>();
@@ -151,8 +155,9 @@ internal sealed partial class GovernanceEngine
         return TapPassReply<ChatCompletionResponse>.Ok(response, Headers(identity, run.Session.Id, run.Classification, pipelineId));
     }
 
-    /// <summary>Validation, flags, session, turn and the input steps. Returns the run ready for the model, or a failure.</summary>
-    private async Task<(ChatRun? Run, Failure? Failure)> PrepareChatAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, string pipelineId, BreakGlassState? breakGlass, bool stream, CancellationToken cancellationToken)
+    /// <summary>Validation, flags, session, turn and the input steps. Returns the run ready for the model (the
+    /// router's provider for the model unless <paramref name="provider"/> is given), or a failure.</summary>
+    private async Task<(ChatRun? Run, Failure? Failure)> PrepareChatAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, string pipelineId, BreakGlassState? breakGlass, bool stream, IModelProvider? provider, CancellationToken cancellationToken)
     {
         if (ValidateChat(request) is { } invalid)
         {
@@ -191,7 +196,7 @@ internal sealed partial class GovernanceEngine
             TurnIndex = turn.Value,
             PipelineId = pipelineId,
             Model = model,
-            Provider = _router.Resolve(model),
+            Provider = provider ?? _router.Resolve(model),
             StartedAt = now,
             TaskId = call.TaskId,
             Stream = stream,
@@ -428,6 +433,13 @@ internal sealed partial class GovernanceEngine
             details.Add("would_block", run.WouldBlock);
         }
 
+        if (run.ToolApprovals.Count > 0)
+        {
+            // Tool calls of the answer held for approval: returned without a capability token.
+            details.Add("tool_approvals", run.ToolApprovals.Values.Select(a => a.ApprovalId ?? ""));
+            details.Add("tool_approval_tools", run.ToolApprovals.Values.Select(a => a.Subject ?? ""));
+        }
+
         if (run.InjectionSignals.Count > 0)
         {
             details.Add("injection_signals", run.InjectionSignals);
@@ -484,6 +496,7 @@ internal sealed partial class GovernanceEngine
         Degraded = run.Degraded,
         BreakGlass = run.BreakGlassObserve,
         CapabilityTokens = run.CapabilityTokens.Count > 0 ? new Dictionary<string, string>(run.CapabilityTokens, StringComparer.Ordinal) : null,
+        ToolApprovals = run.ToolApprovals.Count > 0 ? new Dictionary<string, ApprovalInfo>(run.ToolApprovals, StringComparer.Ordinal) : null,
     };
 
     private ChatCompletionResponse BuildResponse(ChatRun run)
@@ -535,7 +548,8 @@ internal sealed partial class GovernanceEngine
     /// empty <c>choices</c>, <c>usage</c> and <c>tappass</c>. With an Idempotency-Key, a replay of a completed stream
     /// is re-sent from the stored answer; a stream that ended with an error replays as that error before any stream.
     /// </summary>
-    internal async Task<TapPassStreamReply> StreamChatAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, CancellationToken cancellationToken)
+    /// <remarks><paramref name="provider"/> answers instead of the router's provider for the model.</remarks>
+    internal async Task<TapPassStreamReply> StreamChatAsync(AgentIdentity identity, TapPassCall call, ChatCompletionRequest request, CancellationToken cancellationToken, IModelProvider? provider = null)
     {
         ArgumentNullException.ThrowIfNull(identity);
         ArgumentNullException.ThrowIfNull(call);
@@ -562,7 +576,7 @@ internal sealed partial class GovernanceEngine
                 }
             }
 
-            var (run, failure) = await PrepareChatAsync(identity, call, request, pipelineId, breakGlass, stream: true, cancellationToken).ConfigureAwait(false);
+            var (run, failure) = await PrepareChatAsync(identity, call, request, pipelineId, breakGlass, stream: true, provider, cancellationToken).ConfigureAwait(false);
             if (failure is not null)
             {
                 await CompleteIdempotencyAsync(scope, failure.StatusCode, failure.Headers, failure.Error, null).ConfigureAwait(false);

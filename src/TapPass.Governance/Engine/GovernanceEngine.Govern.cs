@@ -199,7 +199,7 @@ internal sealed partial class GovernanceEngine
         }
 
         // 3. Tool rules (tools, email, files, db).
-        ToolDecision? rules = null;
+        Policy.Tools.ToolDecision? rules = null; // qualified: Core's internal TapPass.ToolDecision is visible here as well
         if (!decision.Decided)
         {
             rules = _settings.Tools.Evaluate(tool, args, flags);

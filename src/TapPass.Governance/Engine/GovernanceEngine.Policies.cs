@@ -164,21 +164,66 @@ internal sealed partial class GovernanceEngine
         }
     }
 
-    /// <summary>Checks on each tool call the model made: the tool's minimum tier, then a capability token for it.</summary>
-    private Refusal? CheckModelToolCall(ChatRun run, ToolCall call, JsonElement? originalArgs)
+    /// <summary>
+    /// Checks on each tool call the model made (as it will be returned, after tool-rule modifications): the tool's
+    /// minimum tier (a refusal refuses the answer), then the approval rules exactly as <c>/v1/govern</c> applies them
+    /// (tool glob, classification of the arguments, argument predicate). A held call stays in the answer but gets a
+    /// pending approval bound to it — the same binding <c>/v1/govern</c> uses (agent, session, <c>tool:&lt;name&gt;</c>,
+    /// SHA-256 of the canonical arguments), so its resume token is redeemed by governing the identical tool call — and
+    /// no capability token. Every other call gets its capability token.
+    /// </summary>
+    private async ValueTask<Refusal?> CheckModelToolCallAsync(ChatRun run, ToolCall call, CancellationToken cancellationToken)
     {
+        var tool = call.Function.Name;
         var actual = EffectiveTier(run.Identity, run.Call);
-        if (RequiredTier(call.Function.Name) is { } required && actual < required &&
+        if (RequiredTier(tool) is { } required && actual < required &&
             ModeRules.Apply(run, "block", PipelineStepNames.TrustTier) == "block")
         {
-            var error = TierError(required, actual, $"Tool '{call.Function.Name}'");
+            var error = TierError(required, actual, $"Tool '{tool}'");
             error.Classification = run.Classification.ToWire();
             return new Refusal(403, error);
         }
 
-        var args = ToolCallsStep.ParseArguments(call.Function.Arguments);
-        run.CapabilityTokens[call.Id] = _capabilityTokens.Issue(run.Identity.Org, run.Identity.AgentUuid, run.Session.Id, call.Function.Name, Digests.Json(args));
+        var args = ToolCallsStep.ParseArguments(call.Function.Arguments) is { ValueKind: JsonValueKind.Object } parsed ? parsed : (JsonElement?)null;
+        var argsDigest = Digests.Json(args);
+        if (_settings.ApprovalRules.Count > 0)
+        {
+            var classification = ClassifyArguments(args);
+            if (MatchToolRule(tool, classification, args) is { } rule &&
+                ModeRules.Apply(run, "block", PipelineStepNames.RequireApproval) == "block")
+            {
+                var subject = "tool:" + tool;
+                var held = await RequestApprovalAsync(run.Identity, run.Session.Id, subject, argsDigest, rule, classification, cancellationToken).ConfigureAwait(false);
+                run.ToolApprovals[call.Id] = new ApprovalInfo
+                {
+                    ApprovalId = held.ApprovalId,
+                    ApprovalUrl = held.ApprovalUrl,
+                    ResumeToken = held.ResumeToken,
+                    ExpiresAt = held.ExpiresAt,
+                    Status = ApprovalStatus.Pending,
+                    Subject = subject,
+                    Rule = rule.Name,
+                    Reason = held.Reason,
+                };
+                return null;
+            }
+        }
+
+        run.CapabilityTokens[call.Id] = _capabilityTokens.Issue(run.Identity.Org, run.Identity.AgentUuid, run.Session.Id, tool, argsDigest);
         return null;
+    }
+
+    /// <summary>The classification of tool-call arguments, as <c>/v1/govern</c> computes it (no arguments: PUBLIC).</summary>
+    private Classification ClassifyArguments(JsonElement? args)
+    {
+        if (args is not { } value)
+        {
+            return Classification.Public;
+        }
+
+        var raw = value.GetRawText();
+        var inspection = _inspector.Inspect(raw);
+        return ClassifyDataStep.Floor(inspection.Classification, NormalizeInputStep.ValidatedEntities(inspection, raw.Length));
     }
 
     // ---- approvals -----------------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ internal sealed partial class GovernanceEngine : ITapPassTransport
             new BudgetStep(_services),
             new RateLimitStep(_services),
         ];
-        _toolCallsStep = new ToolCallsStep(_services, CheckModelToolCall);
+        _toolCallsStep = new ToolCallsStep(_services, CheckModelToolCallAsync);
         _outputSteps = [new ScanOutputStep(_services), _toolCallsStep];
         _costStep = new CostStep(_services);
 

@@ -93,6 +93,9 @@ internal sealed class ChatRun
     public string? OutputContent { get; set; }
     public List<ToolCall> OutputToolCalls { get; } = [];
     public Dictionary<string, string> CapabilityTokens { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Tool calls of the answer that an approval rule holds, by tool-call id (they get no capability token).</summary>
+    public Dictionary<string, ApprovalInfo> ToolApprovals { get; } = new(StringComparer.Ordinal);
     public CostInfo? Cost { get; set; }
 
     /// <summary>Extra Stopwatch ticks to add to a step (time spent elsewhere, e.g. streamed output scanning).</summary>

@@ -124,6 +124,68 @@ public sealed class ApprovalAndBreakGlassTests(TapPassServer server) : IClassFix
         (await Http.Error(resumed)).Str("blocked_by").Should().Be("require_approval");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Chat_AnswerToolCallMatchingRule_IsReturnedHeldWithoutCapabilityToken_ApprovedGovernAllowsIt(bool stream)
+    {
+        var body = TapPassServer.ChatBody("""call tool delete_records with {"table":"customers","id":7} and call tool lookup_order with {"order":"A-1"}""", stream);
+
+        using var answered = await SendAsync(HttpMethod.Post, "/v1/chat/completions", server.Agent.Key, body);
+        answered.StatusCode.Should().Be(HttpStatusCode.OK, "a tool call in an answer is output; holding it does not refuse the answer");
+        JsonElement tappass;
+        List<(string Id, string Name, string Arguments)> calls;
+        if (stream)
+        {
+            var events = await Http.SseData(answered);
+            events[^1].Should().Be("[DONE]");
+            var chunks = events.SkipLast(1).Select(e => JsonDocument.Parse(e).RootElement).ToList();
+            chunks.Where(c => c.TryGetProperty("error", out _)).Should().BeEmpty();
+            var deltas = chunks.SelectMany(c => c.GetProperty("choices").EnumerateArray())
+                .Where(c => c.GetProperty("delta").TryGetProperty("tool_calls", out _))
+                .SelectMany(c => c.GetProperty("delta").GetProperty("tool_calls").EnumerateArray()).ToList();
+            calls = [.. deltas.Select(d => (d.Str("id")!, d.GetProperty("function").Str("name")!, d.GetProperty("function").Str("arguments")!))];
+            tappass = chunks[^1].GetProperty("tappass");
+        }
+        else
+        {
+            var json = await Http.Json(answered);
+            calls = [.. json.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls").EnumerateArray()
+                .Select(t => (t.Str("id")!, t.GetProperty("function").Str("name")!, t.GetProperty("function").Str("arguments")!))];
+            tappass = json.GetProperty("tappass");
+        }
+
+        calls.Select(c => c.Name).Should().Equal("delete_records", "lookup_order");
+        var deleteId = calls[0].Id;
+        var held = tappass.GetProperty("tool_approvals").EnumerateObject().Should().ContainSingle().Subject;
+        held.Name.Should().Be(deleteId);
+        held.Value.Str("status").Should().Be("pending");
+        held.Value.Str("subject").Should().Be("tool:delete_records");
+        held.Value.Str("rule").Should().Be("deletes");
+        var token = held.Value.Str("resume_token")!;
+        var approvalUrl = held.Value.Str("approval_url")!;
+        var approvalId = approvalUrl[(approvalUrl.LastIndexOf('/') + 1)..];
+        token.Should().StartWith(approvalId + ".");
+        var capabilities = tappass.GetProperty("capability_tokens").EnumerateObject().Select(p => p.Name).ToList();
+        capabilities.Should().Equal(calls[1].Id);
+
+        var session = tappass.Str("session_id")!;
+        using (var audit = await SendAsync(HttpMethod.Get, $"/v1/audit?session_id={session}&event_type=chat.completed", server.Agent.Key))
+        {
+            audit.StatusCode.Should().Be(HttpStatusCode.OK);
+            (await audit.Content.ReadAsStringAsync()).Should().Contain(approvalId, "the audit event records the held tool call");
+        }
+
+        using var approved = await DecideAsync(approvalId, "approve", server.Approver.Key);
+        approved.StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var govern = JsonSerializer.Serialize(new { type = "TOOL_CALL", session_id = session, payload = new { tool = calls[0].Name, args = JsonDocument.Parse(calls[0].Arguments).RootElement } });
+        using var resumed = await SendAsync(HttpMethod.Post, "/v1/govern", server.Agent.Key, govern, r => r.Headers.Add(ResumeHeader, token));
+        var allowed = await Http.Json(resumed);
+        allowed.Str("outcome").Should().Be("allow");
+        allowed.Str("capability_token").Should().NotBeNullOrEmpty();
+    }
+
     [Fact]
     public async Task BreakGlass_HaltRefusesTheOrgWith503RetryAfter_OtherOrgsContinue_DeleteEndsIt()
     {

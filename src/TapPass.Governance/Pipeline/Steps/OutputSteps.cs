@@ -112,19 +112,21 @@ internal sealed class ScanOutputStep(PipelineServices services) : IPipelineStep
 /// <c>tool_calls</c>: the <c>tools</c>, <c>email</c>, <c>files</c> and <c>db</c> rules on every tool call the model
 /// made. A refused call refuses the answer (403 <c>policy_block</c>, <c>blocked_by</c> the rule); <c>modify</c>
 /// rewrites the call's arguments (e-mail mirror). Under observe and warn a refusal is only flagged.
+/// <paramref name="extraChecks"/> (the engine's tier, approval and capability-token checks) runs on each call as it
+/// will be returned; a call it holds for approval gives the outcome <c>needs_approval</c>.
 /// </summary>
-internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, ToolCall, JsonElement?, Refusal?>? extraChecks = null) : IPipelineStep
+internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, ToolCall, CancellationToken, ValueTask<Refusal?>>? extraChecks = null) : IPipelineStep
 {
     public string Name => PipelineStepNames.ToolCalls;
 
     public bool Critical => true;
 
-    public ValueTask<StepResult> RunAsync(ChatRun run, CancellationToken cancellationToken)
+    public async ValueTask<StepResult> RunAsync(ChatRun run, CancellationToken cancellationToken)
     {
         var calls = run.ModelResult?.ToolCalls ?? [];
         if (calls.Count == 0)
         {
-            return ValueTask.FromResult(StepResult.Skip);
+            return StepResult.Skip;
         }
 
         var outcomes = new List<string>();
@@ -140,11 +142,11 @@ internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, Too
                 if (action == "block")
                 {
                     var details = new JsonBag().Add("tool", call.Function.Name).Add("rule", decision.BlockedBy).Build();
-                    return ValueTask.FromResult(new StepResult("block", Refusal.PolicyBlock(
+                    return new StepResult("block", Refusal.PolicyBlock(
                         decision.BlockedBy ?? ToolRuleEvaluator.ToolPermissions,
                         $"tool call '{call.Function.Name}' refused: {decision.Reason}",
                         run.Classification,
-                        details)));
+                        details));
                 }
             }
             else if (decision.Outcome == "modify" && decision.ModifiedArgs is { } modified && run.Flags.Mode != Policy.GovernanceMode.Observe)
@@ -153,15 +155,20 @@ internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, Too
                 final = new ToolCall { Id = call.Id, Type = call.Type, Function = new FunctionCall { Name = call.Function.Name, Arguments = modified.GetRawText() } };
             }
 
-            if (extraChecks?.Invoke(run, final, args) is { } refusal)
+            if (extraChecks is not null && await extraChecks(run, final, cancellationToken).ConfigureAwait(false) is { } refusal)
             {
-                return ValueTask.FromResult(new StepResult("block", refusal));
+                return new StepResult("block", refusal);
             }
 
             run.OutputToolCalls.Add(final);
         }
 
-        return ValueTask.FromResult(new StepResult(outcomes.Contains("modify") && !outcomes.Contains("flag") ? "modify" : ModeRules.Strongest(outcomes)));
+        if (run.ToolApprovals.Count > 0)
+        {
+            return new StepResult("needs_approval");
+        }
+
+        return new StepResult(outcomes.Contains("modify") && !outcomes.Contains("flag") ? "modify" : ModeRules.Strongest(outcomes));
     }
 
     internal static JsonElement? ParseArguments(string? arguments)

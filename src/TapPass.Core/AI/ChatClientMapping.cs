@@ -1,115 +1,23 @@
 using System.Buffers;
-using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using TapPass.Protocol;
-using AIChatResponse = Microsoft.Extensions.AI.ChatResponse;
 
 namespace TapPass;
 
 /// <summary>
-/// The <see cref="IChatClient"/> view of a <see cref="TapPassAgent"/>: stateless (sends exactly the messages given,
-/// never the agent's history, and leaves the history unchanged), governed like every agent call. Session ids travel in
-/// <see cref="ChatOptions.AdditionalProperties"/> (<see cref="TapPassChatKeys"/>), never in
-/// <see cref="ChatOptions.ConversationId"/>, which this client neither reads nor sets.
+/// Conversions between Microsoft.Extensions.AI chat types and the wire protocol, shared by the <see cref="IChatClient"/>
+/// view of an agent and the engine's <c>TapPassChatClient</c>: messages and options to a <see cref="ChatCompletionRequest"/>,
+/// <c>tappass.*</c> additional properties to per-call headers, answers back to contents, usage and metadata.
 /// </summary>
-internal sealed class TapPassChatClient : IChatClient
+internal static class ChatClientMapping
 {
     /// <summary>Most messages one request may carry.</summary>
     public const int MaxMessages = 10_000;
 
-    private readonly TapPassAgent _agent;
-    private readonly ChatClientMetadata _metadata;
-
-    public TapPassChatClient(TapPassAgent agent)
-    {
-        _agent = agent;
-        _metadata = new ChatClientMetadata("tappass", agent.GatewayUrl, agent.Model);
-    }
-
-    /// <inheritdoc />
-    public async Task<AIChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var (request, call) = Build(messages, options);
-        var response = await _agent.ChatStatelessAsync(request, call, cancellationToken).ConfigureAwait(false);
-        var message = new ChatMessage(ChatRole.Assistant, Contents(response)) { RawRepresentation = response };
-        return new AIChatResponse(message)
-        {
-            ModelId = response.Model,
-            FinishReason = FinishReason(response.FinishReason),
-            Usage = Usage(response.Usage),
-            AdditionalProperties = Metadata(response),
-            RawRepresentation = response,
-        };
-    }
-
-    /// <inheritdoc />
-    /// <remarks>
-    /// Arguments are checked now; the call starts when enumeration starts. Text arrives as the gateway releases it; the
-    /// last update carries usage, tool calls, the finish reason and the TapPass metadata.
-    /// </remarks>
-    public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(messages);
-        var (request, call) = Build(messages, options);
-        return StreamAsync(_agent.StreamStateless(request, call, cancellationToken), cancellationToken);
-    }
-
-    /// <inheritdoc />
-    public object? GetService(Type serviceType, object? serviceKey = null)
-    {
-        ArgumentNullException.ThrowIfNull(serviceType);
-        if (serviceKey is not null)
-        {
-            return null;
-        }
-
-        if (serviceType == typeof(ChatClientMetadata))
-        {
-            return _metadata;
-        }
-
-        if (serviceType == typeof(ITapPassAgent) || serviceType == typeof(TapPassAgent) || serviceType == typeof(ITapPassToolGovernor))
-        {
-            return _agent;
-        }
-
-        return serviceType.IsInstanceOfType(this) ? this : null;
-    }
-
-    /// <summary>Nothing to release: the view does not own the agent.</summary>
-    public void Dispose()
-    {
-    }
-
-    private static async IAsyncEnumerable<ChatResponseUpdate> StreamAsync(ChatStream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await foreach (var text in stream.WithCancellation(cancellationToken).ConfigureAwait(false))
-        {
-            yield return new ChatResponseUpdate(ChatRole.Assistant, text);
-        }
-
-        var response = stream.Response ?? throw new TapPassException("The stream ended without a final response.");
-        var contents = new List<AIContent>();
-        foreach (var call in response.ToolCalls)
-        {
-            contents.Add(FunctionCall(call));
-        }
-
-        contents.Add(new UsageContent(Usage(response.Usage)));
-        yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
-        {
-            ModelId = response.Model,
-            FinishReason = FinishReason(response.FinishReason),
-            AdditionalProperties = Metadata(response),
-            RawRepresentation = response,
-        };
-    }
-
     // ---- request ---------------------------------------------------------------------------------------------------
 
-    private (ChatCompletionRequest Request, StatelessCall Call) Build(IEnumerable<ChatMessage> messages, ChatOptions? options)
+    public static (ChatCompletionRequest Request, StatelessCall Call) Build(IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
         var call = Headers(options?.AdditionalProperties);
         var request = new ChatCompletionRequest { Messages = [] };
@@ -209,7 +117,7 @@ internal sealed class TapPassChatClient : IChatClient
         float.IsFinite(value) ? value : throw new ArgumentException($"{name} must be a finite number.", "options");
 
     /// <summary>Ids, flags and resume token from <c>tappass.*</c> additional properties, validated.</summary>
-    private static StatelessCall Headers(AdditionalPropertiesDictionary? properties)
+    public static StatelessCall Headers(AdditionalPropertiesDictionary? properties)
     {
         if (properties is null)
         {
@@ -399,7 +307,7 @@ internal sealed class TapPassChatClient : IChatClient
 
     // ---- response --------------------------------------------------------------------------------------------------
 
-    private static List<AIContent> Contents(ChatResponse response)
+    public static List<AIContent> Contents(ChatResponse response)
     {
         var contents = new List<AIContent>();
         if (response.Content.Length > 0)
@@ -409,26 +317,37 @@ internal sealed class TapPassChatClient : IChatClient
 
         foreach (var call in response.ToolCalls)
         {
-            contents.Add(FunctionCall(call));
+            contents.Add(FunctionCall(call, response));
         }
 
         return contents;
     }
 
-    private static FunctionCallContent FunctionCall(ToolCall call) => FunctionCallContent.CreateFromParsedArguments(
-        string.IsNullOrWhiteSpace(call.Function.Arguments) ? "{}" : call.Function.Arguments,
-        call.Id,
-        call.Function.Name,
-        static json => JsonSerializer.Deserialize<Dictionary<string, object?>>(json, ToolSettings.DefaultSerializerOptions));
+    /// <summary>A tool call of <paramref name="response"/>; a call held for approval carries it under <see cref="TapPassChatKeys.Approval"/>.</summary>
+    public static FunctionCallContent FunctionCall(ToolCall call, ChatResponse response)
+    {
+        var content = FunctionCallContent.CreateFromParsedArguments(
+            string.IsNullOrWhiteSpace(call.Function.Arguments) ? "{}" : call.Function.Arguments,
+            call.Id,
+            call.Function.Name,
+            static json => JsonSerializer.Deserialize<Dictionary<string, object?>>(json, ToolSettings.DefaultSerializerOptions));
+        if (call.Id is not null && response.Pipeline.ToolApprovals.TryGetValue(call.Id, out var approval))
+        {
+            content.AdditionalProperties ??= [];
+            content.AdditionalProperties[TapPassChatKeys.Approval] = approval;
+        }
 
-    private static UsageDetails Usage(TokenUsage usage) => new()
+        return content;
+    }
+
+    public static UsageDetails Usage(TokenUsage usage) => new()
     {
         InputTokenCount = usage.PromptTokens,
         OutputTokenCount = usage.CompletionTokens,
         TotalTokenCount = usage.TotalTokens,
     };
 
-    private static ChatFinishReason? FinishReason(string? reason) => reason switch
+    public static ChatFinishReason? FinishReason(string? reason) => reason switch
     {
         null or "" => null,
         "stop" => ChatFinishReason.Stop,
@@ -439,7 +358,7 @@ internal sealed class TapPassChatClient : IChatClient
     };
 
     /// <summary>The TapPass metadata of an answer, under <see cref="TapPassChatKeys"/> (absent values omitted).</summary>
-    private static AdditionalPropertiesDictionary Metadata(ChatResponse response)
+    public static AdditionalPropertiesDictionary Metadata(ChatResponse response)
     {
         var properties = new AdditionalPropertiesDictionary
         {

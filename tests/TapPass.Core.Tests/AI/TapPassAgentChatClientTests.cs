@@ -7,7 +7,7 @@ using AIChatResponse = Microsoft.Extensions.AI.ChatResponse;
 namespace TapPass.Core.Tests.AI;
 
 /// <summary>agent.AsChatClient(): a stateless IChatClient over the agent's transport.</summary>
-public sealed class TapPassChatClientTests
+public sealed class TapPassAgentChatClientTests
 {
     private static ChatOptions WithTapPass(params (string Key, object? Value)[] values)
     {
@@ -166,6 +166,48 @@ public sealed class TapPassChatClientTests
         tool["function"]!["parameters"]!.ToJsonString().Should().Be(search.JsonSchema.GetRawText());
         sent["tool_choice"]!.ToJsonString().Should().Be("{\"type\":\"function\",\"function\":{\"name\":\"search\"}}");
         ((bool?)sent["parallel_tool_calls"]).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Response_ToolCallHeldForApproval_CarriesTheApprovalOnItsFunctionCallContent()
+    {
+        var gateway = new FakeGateway().Then(Responses.Answer(
+            "",
+            tappass: meta =>
+            {
+                meta["capability_tokens"] = new JsonObject { ["call_wx"] = "eyJ.token.sig" };
+                meta["tool_approvals"] = new JsonObject
+                {
+                    ["call_del"] = new JsonObject
+                    {
+                        ["approval_id"] = "apr_1",
+                        ["approval_url"] = "http://gw/approvals/apr_1",
+                        ["resume_token"] = "apr_1.secret",
+                        ["status"] = "pending",
+                        ["subject"] = "tool:delete_user",
+                        ["rule"] = "deletes",
+                    },
+                };
+            },
+            completion: c =>
+            {
+                var message = c["choices"]![0]!["message"]!.AsObject();
+                message["content"] = null;
+                message["tool_calls"] = new JsonArray(
+                    new JsonObject { ["id"] = "call_del", ["type"] = "function", ["function"] = new JsonObject { ["name"] = "delete_user", ["arguments"] = "{\"id\":7}" } },
+                    new JsonObject { ["id"] = "call_wx", ["type"] = "function", ["function"] = new JsonObject { ["name"] = "weather", ["arguments"] = "{}" } });
+                c["choices"]![0]!["finish_reason"] = "tool_calls";
+            }));
+        using var agent = TestAgents.Create(gateway);
+
+        var response = await agent.AsChatClient().GetResponseAsync([new ChatMessage(ChatRole.User, "remove user 7")]);
+
+        var calls = response.Messages.Single().Contents.OfType<FunctionCallContent>().ToList();
+        var approval = calls[0].AdditionalProperties![TapPassChatKeys.Approval].Should().BeOfType<TapPass.Protocol.ApprovalInfo>().Subject;
+        approval.ResumeToken.Should().Be("apr_1.secret");
+        approval.ApprovalUrl.Should().Be("http://gw/approvals/apr_1");
+        calls[1].AdditionalProperties.Should().BeNull();
+        ((PipelineResult)response.AdditionalProperties![TapPassChatKeys.Pipeline]!).ToolApprovals.Keys.Should().Equal("call_del");
     }
 
     [Fact]
