@@ -206,6 +206,35 @@ public sealed class AnswerToolCallApprovalTests : IDisposable
     }
 
     [Fact]
+    public async Task StreamChatAsync_IdempotentReplayOfAnAnswerWithAHeldCall_NeverCarriesIt()
+    {
+        Answer(Call("call_del", "delete_user", """{"id":7}"""), Call("call_wx", "get_weather", """{"city":"Paris"}"""));
+        var request = EngineHarness.Request("clean up user 7");
+        request.Stream = true;
+        var call = _h.Call() with { IdempotencyKey = "held-replay" };
+
+        var replays = new List<List<ChatCompletionChunk>>();
+        for (var i = 0; i < 2; i++)
+        {
+            var reply = await _h.Engine.StreamChatAsync(call, request, CancellationToken.None);
+            var chunks = new List<ChatCompletionChunk>();
+            await foreach (var chunk in reply.Chunks!)
+            {
+                chunks.Add(chunk);
+            }
+
+            replays.Add(chunks);
+        }
+
+        _h.Events("idempotency.replayed").Should().ContainSingle("the second stream is a replay");
+        var replayed = replays[1];
+        replayed.SelectMany(c => c.Choices ?? []).SelectMany(c => c.Delta.ToolCalls ?? []).Select(t => t.Id).Should().Equal("call_wx");
+        replayed.Take(replayed.Count - 1).Select(c => JsonSerializer.Serialize(c, TapPassJsonContext.Default.ChatCompletionChunk))
+            .Should().NotContain(json => json.Contains("call_del") || json.Contains("delete_user"));
+        replayed[^1].Tappass!.ToolApprovals.Should().ContainSingle().Which.ToolCallId.Should().Be("call_del");
+    }
+
+    [Fact]
     public async Task ChatAsync_ToolCallMatchingNoRule_GetsCapabilityTokenAndNoApproval()
     {
         Answer(Call("call_wx", "get_weather", """{"city":"Paris"}"""));
