@@ -17,7 +17,10 @@ public sealed class ChatResponse
     /// <summary>What the governance pipeline did.</summary>
     public PipelineResult Pipeline { get; init; } = new();
 
-    /// <summary>Tool calls the model asked for (already checked by the gateway's tool rules).</summary>
+    /// <summary>
+    /// Tool calls the model asked for (already checked by the gateway's tool rules). Calls held for approval are not
+    /// here: see <see cref="PipelineResult.ToolApprovals"/>.
+    /// </summary>
     public IReadOnlyList<ToolCall> ToolCalls { get; init; } = [];
 
     /// <summary>Why the model stopped.</summary>
@@ -89,8 +92,10 @@ public sealed class PipelineResult
     public int TurnIndex { get; init; }
 
     /// <summary>
-    /// Tool calls of the answer that an approval rule holds, by tool-call id: the pending approval. Such a call has no
-    /// capability token; once a reviewer approved it, run it through <c>Govern</c> with the approval's resume token.
+    /// Tool calls the model proposed that an approval rule holds, in the model's order: each with its tool name,
+    /// governed arguments and pending approval. A held call is never in <see cref="ChatResponse.ToolCalls"/> (nor a
+    /// <c>FunctionCallContent</c> of the <c>IChatClient</c> views), so nothing runs it by accident; once a reviewer
+    /// approved it, run it through <c>Govern</c> with the same tool and arguments and the approval's resume token.
     /// </summary>
-    public IReadOnlyDictionary<string, ApprovalInfo> ToolApprovals { get; init; } = new Dictionary<string, ApprovalInfo>();
+    public IReadOnlyList<ToolApproval> ToolApprovals { get; init; } = [];
 }

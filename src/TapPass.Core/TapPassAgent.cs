@@ -42,6 +42,7 @@ public sealed partial class TapPassAgent : ITapPassAgent
 {
     private const int MaxResumeTokenLength = 2048;
     private const int MaxTools = 128;
+    private const int MaxToolApprovals = 128; // held tool calls kept from one answer
     private const string ChatOperation = "chat";
     private const string StreamOperation = "stream";
     private static readonly Version MinimumApiVersion = new(0, 6, 0);
@@ -748,14 +749,16 @@ public sealed partial class TapPassAgent : ITapPassAgent
     {
         var choice = value.Choices.Count > 0 ? value.Choices[0] : null;
         var meta = value.Tappass;
+        var pipeline = ToPipeline(meta, headers, sentFlags);
+        var (toolCalls, finishReason) = RunnableToolCalls(choice?.Message.ToolCalls ?? [], choice?.FinishReason, pipeline.ToolApprovals);
         return new ChatResponse
         {
             Content = choice?.Message.Content ?? "",
             Model = value.Model,
             Usage = ToUsage(value.Usage),
-            Pipeline = ToPipeline(meta, headers, sentFlags),
-            ToolCalls = choice?.Message.ToolCalls ?? [],
-            FinishReason = choice?.FinishReason,
+            Pipeline = pipeline,
+            ToolCalls = toolCalls,
+            FinishReason = finishReason,
             SessionId = meta?.SessionId ?? headers.SessionId,
             TaskId = meta?.TaskId,
             AgentUuid = meta?.AgentUuid ?? headers.AgentUuid,
@@ -787,8 +790,30 @@ public sealed partial class TapPassAgent : ITapPassAgent
             Degraded = meta?.Degraded ?? false,
             BreakGlass = meta?.BreakGlass,
             TurnIndex = meta?.TurnIndex ?? 0,
-            ToolApprovals = meta?.ToolApprovals is { Count: > 0 } approvals ? new Dictionary<string, ApprovalInfo>(approvals, StringComparer.Ordinal) : new Dictionary<string, ApprovalInfo>(),
+            ToolApprovals = meta?.ToolApprovals is { Count: > 0 } approvals ? [.. approvals.OfType<ToolApproval>().Take(MaxToolApprovals)] : [],
         };
+    }
+
+    /// <summary>
+    /// The tool calls of an answer a caller may run, and the finish reason that goes with them. Fail closed: a call the
+    /// gateway lists as held for approval is never returned as a runnable call, even by a gateway that also left it in
+    /// <c>tool_calls</c>; when no call remains, <c>tool_calls</c> as the finish reason becomes <c>stop</c>.
+    /// </summary>
+    internal static (IReadOnlyList<ToolCall> Calls, string? FinishReason) RunnableToolCalls(IReadOnlyList<ToolCall> calls, string? finishReason, IReadOnlyList<ToolApproval> held)
+    {
+        if (held.Count == 0 || calls.Count == 0)
+        {
+            return (calls, finishReason);
+        }
+
+        var heldIds = held.Select(h => h.ToolCallId ?? "").ToHashSet(StringComparer.Ordinal);
+        var kept = calls.Where(c => !heldIds.Contains(c.Id ?? "")).ToArray();
+        if (kept.Length == calls.Count)
+        {
+            return (calls, finishReason);
+        }
+
+        return (kept, kept.Length == 0 && finishReason is "tool_calls" or "function_call" ? "stop" : finishReason);
     }
 
     /// <summary>The status a mid-stream error event stands for (PROTOCOL.md §4).</summary>
@@ -895,21 +920,29 @@ public sealed partial class TapPassAgent : ITapPassAgent
             return text;
         }
 
-        public ChatResponse ToResponse(TapPassReplyHeaders headers, GovernanceFlags sentFlags, string requestedModel) => new()
+        public ChatResponse ToResponse(TapPassReplyHeaders headers, GovernanceFlags sentFlags, string requestedModel)
         {
-            Content = _content.ToString(),
-            Model = _model ?? requestedModel,
-            Usage = ToUsage(_usage),
-            Pipeline = ToPipeline(_meta, headers, sentFlags),
-            ToolCalls = _toolCalls.Values
-                .Select(c => new ToolCall { Id = c.Id, Type = c.Type, Function = new FunctionCall { Name = c.Name, Arguments = c.Arguments.Length == 0 ? "{}" : c.Arguments.ToString() } })
-                .ToArray(),
-            FinishReason = _finishReason,
-            SessionId = _meta?.SessionId ?? headers.SessionId,
-            TaskId = _meta?.TaskId,
-            AgentUuid = _meta?.AgentUuid ?? headers.AgentUuid,
-            PipelineUuid = _meta?.PipelineUuid ?? headers.PipelineId,
-            AuditUrl = _meta?.AuditUrl,
-        };
+            var pipeline = ToPipeline(_meta, headers, sentFlags);
+            var (toolCalls, finishReason) = RunnableToolCalls(
+                _toolCalls.Values
+                    .Select(c => new ToolCall { Id = c.Id, Type = c.Type, Function = new FunctionCall { Name = c.Name, Arguments = c.Arguments.Length == 0 ? "{}" : c.Arguments.ToString() } })
+                    .ToArray(),
+                _finishReason,
+                pipeline.ToolApprovals);
+            return new ChatResponse
+            {
+                Content = _content.ToString(),
+                Model = _model ?? requestedModel,
+                Usage = ToUsage(_usage),
+                Pipeline = pipeline,
+                ToolCalls = toolCalls,
+                FinishReason = finishReason,
+                SessionId = _meta?.SessionId ?? headers.SessionId,
+                TaskId = _meta?.TaskId,
+                AgentUuid = _meta?.AgentUuid ?? headers.AgentUuid,
+                PipelineUuid = _meta?.PipelineUuid ?? headers.PipelineId,
+                AuditUrl = _meta?.AuditUrl,
+            };
+        }
     }
 }

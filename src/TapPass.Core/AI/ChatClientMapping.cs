@@ -317,28 +317,21 @@ internal static class ChatClientMapping
 
         foreach (var call in response.ToolCalls)
         {
-            contents.Add(FunctionCall(call, response));
+            contents.Add(FunctionCall(call));
         }
 
         return contents;
     }
 
-    /// <summary>A tool call of <paramref name="response"/>; a call held for approval carries it under <see cref="TapPassChatKeys.Approval"/>.</summary>
-    public static FunctionCallContent FunctionCall(ToolCall call, ChatResponse response)
-    {
-        var content = FunctionCallContent.CreateFromParsedArguments(
-            string.IsNullOrWhiteSpace(call.Function.Arguments) ? "{}" : call.Function.Arguments,
-            call.Id,
-            call.Function.Name,
-            static json => JsonSerializer.Deserialize<Dictionary<string, object?>>(json, ToolSettings.DefaultSerializerOptions));
-        if (call.Id is not null && response.Pipeline.ToolApprovals.TryGetValue(call.Id, out var approval))
-        {
-            content.AdditionalProperties ??= [];
-            content.AdditionalProperties[TapPassChatKeys.Approval] = approval;
-        }
-
-        return content;
-    }
+    /// <summary>
+    /// A runnable tool call of an answer. Calls held for approval never get here (<see cref="ChatResponse.ToolCalls"/>
+    /// excludes them), so no function-invoking client can run one; they travel in <see cref="TapPassChatKeys.ToolApprovals"/>.
+    /// </summary>
+    public static FunctionCallContent FunctionCall(ToolCall call) => FunctionCallContent.CreateFromParsedArguments(
+        string.IsNullOrWhiteSpace(call.Function.Arguments) ? "{}" : call.Function.Arguments,
+        call.Id,
+        call.Function.Name,
+        static json => JsonSerializer.Deserialize<Dictionary<string, object?>>(json, ToolSettings.DefaultSerializerOptions));
 
     public static UsageDetails Usage(TokenUsage usage) => new()
     {
@@ -374,6 +367,11 @@ internal static class ChatClientMapping
         if (response.Pipeline.Cost is { } cost)
         {
             properties[TapPassChatKeys.CostUsd] = cost.Usd;
+        }
+
+        if (response.Pipeline.ToolApprovals.Count > 0)
+        {
+            properties[TapPassChatKeys.ToolApprovals] = response.Pipeline.ToolApprovals;
         }
 
         return properties;

@@ -91,7 +91,7 @@ internal sealed class TapPassAgentChatClient : IChatClient
         var contents = new List<AIContent>();
         foreach (var call in response.ToolCalls)
         {
-            contents.Add(ChatClientMapping.FunctionCall(call, response));
+            contents.Add(ChatClientMapping.FunctionCall(call));
         }
 
         contents.Add(new UsageContent(ChatClientMapping.Usage(response.Usage)));

@@ -38,11 +38,13 @@ public static class TapPassChatKeys
     public const string Pipeline = "tappass.pipeline";
 
     /// <summary>
-    /// Response, on a <c>FunctionCallContent</c>: the pending approval (an <see cref="Protocol.ApprovalInfo"/> with
-    /// approval URL, resume token and expiry) of a tool call an approval rule holds. Such a call has no capability
-    /// token; run it through <c>Govern</c> with the resume token once a reviewer approved it.
+    /// Response: the tool calls the model proposed that an approval rule holds (an
+    /// <see cref="IReadOnlyList{T}"/> of <see cref="Protocol.ToolApproval"/>: tool, call id, governed arguments, approval
+    /// URL, resume token, expiry), present only when there are some. A held call is never a <c>FunctionCallContent</c>,
+    /// so a function-invoking client cannot run it; once a reviewer approved it, run it through <c>Govern</c> with the
+    /// same tool and arguments and the resume token.
     /// </summary>
-    public const string Approval = "tappass.approval";
+    public const string ToolApprovals = "tappass.tool_approvals";
 
     /// <summary>Response: cost in USD (a <see cref="decimal"/>), when the gateway reported it.</summary>
     public const string CostUsd = "tappass.cost_usd";

@@ -315,11 +315,62 @@ public sealed class TapPassMetadata
     public Dictionary<string, string>? CapabilityTokens { get; set; }
 
     /// <summary>
-    /// Tool calls in this response that an approval rule holds, by tool-call id: the pending approval (approval URL,
-    /// resume token, expiry). Such a call has no capability token; once approved, govern the identical tool call
-    /// (<c>POST /v1/govern</c>, same session and arguments) with the resume token.
+    /// Tool calls the model proposed that an approval rule holds, in the order the model made them. A held call is NOT
+    /// in the answer's <c>tool_calls</c> (so a client that runs every tool call it sees cannot run it) and has no
+    /// capability token; it is described only here. Once a reviewer approved it, govern the identical tool call
+    /// (<c>POST /v1/govern</c>, same session, <see cref="ToolApproval.Tool"/> and <see cref="ToolApproval.Arguments"/>)
+    /// with <see cref="ToolApproval.ResumeToken"/>.
     /// </summary>
-    public Dictionary<string, ApprovalInfo>? ToolApprovals { get; set; }
+    public List<ToolApproval>? ToolApprovals { get; set; }
+}
+
+/// <summary>
+/// A tool call of a chat answer held for approval (<c>tappass.tool_approvals[]</c>): the call, withheld from
+/// <c>tool_calls</c>, and its pending approval.
+/// </summary>
+public sealed class ToolApproval
+{
+    /// <summary>The tool-call id the model gave the call.</summary>
+    public string ToolCallId { get; set; } = "";
+
+    /// <summary>The tool's name.</summary>
+    public string Tool { get; set; } = "";
+
+    /// <summary>
+    /// The call's arguments (a JSON text) as governed: exactly what <c>tool_calls</c> would have carried, after the tool
+    /// rules' modifications. Re-send them unchanged to <c>/v1/govern</c> with the resume token.
+    /// </summary>
+    public string Arguments { get; set; } = "{}";
+
+    /// <summary>
+    /// Lowercase hex SHA-256 of the canonical JSON of <see cref="Arguments"/> (of <c>{}</c> when they are not a JSON
+    /// object): the digest the approval is bound to, so only the identical call redeems it.
+    /// </summary>
+    public string ArgumentsSha256 { get; set; } = "";
+
+    /// <summary>Approval id (<c>apr_…</c>).</summary>
+    public string? ApprovalId { get; set; }
+
+    /// <summary>Reviewer page.</summary>
+    public string? ApprovalUrl { get; set; }
+
+    /// <summary>Token to resume with once approved (single use, bound to this call).</summary>
+    public string? ResumeToken { get; set; }
+
+    /// <summary>Expiry of the approval request.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+
+    /// <summary>Status when the answer was made: <c>pending</c>.</summary>
+    public string? Status { get; set; }
+
+    /// <summary>What is held, for reviewers: <c>tool:&lt;name&gt;</c>.</summary>
+    public string? Subject { get; set; }
+
+    /// <summary>Approval rule that holds the call.</summary>
+    public string? Rule { get; set; }
+
+    /// <summary>Why the call is held.</summary>
+    public string? Reason { get; set; }
 }
 
 /// <summary>One detection. Never contains the matched text.</summary>

@@ -26,8 +26,9 @@ namespace TapPass.Governance;
 /// <para>Streaming: text is released as the engine's streaming masker releases it (a value split across updates is
 /// masked as in a whole answer); a mid-stream output block throws without having yielded the offending text; the last
 /// update carries tool calls, usage, finish reason and the TapPass metadata. Tool calls of the answer pass the engine's
-/// tool rules; a call an approval rule holds carries the pending approval in its
-/// <c>AdditionalProperties[TapPassChatKeys.Approval]</c> and no capability token.</para>
+/// tool rules; a call an approval rule holds is never a <see cref="FunctionCallContent"/> (so no function-invoking
+/// client runs it): it is listed, with its pending approval, in the response's
+/// <c>AdditionalProperties[TapPassChatKeys.ToolApprovals]</c>.</para>
 /// <para>Register with <c>chatClient.WithTapPass(serviceProvider)</c> or <c>services.AddTapPassChatClient(...)</c>
 /// after <c>AddTapPassEngine</c> or <c>AddTapPassEmbeddedGateway</c>.</para>
 /// </remarks>

@@ -435,9 +435,9 @@ internal sealed partial class GovernanceEngine
 
         if (run.ToolApprovals.Count > 0)
         {
-            // Tool calls of the answer held for approval: returned without a capability token.
-            details.Add("tool_approvals", run.ToolApprovals.Values.Select(a => a.ApprovalId ?? ""));
-            details.Add("tool_approval_tools", run.ToolApprovals.Values.Select(a => a.Subject ?? ""));
+            // Tool calls of the answer held for approval: withheld from the answer, no capability token.
+            details.Add("tool_approvals", run.ToolApprovals.Select(a => a.ApprovalId ?? ""));
+            details.Add("tool_approval_tools", run.ToolApprovals.Select(a => a.Subject ?? ""));
         }
 
         if (run.InjectionSignals.Count > 0)
@@ -496,7 +496,7 @@ internal sealed partial class GovernanceEngine
         Degraded = run.Degraded,
         BreakGlass = run.BreakGlassObserve,
         CapabilityTokens = run.CapabilityTokens.Count > 0 ? new Dictionary<string, string>(run.CapabilityTokens, StringComparer.Ordinal) : null,
-        ToolApprovals = run.ToolApprovals.Count > 0 ? new Dictionary<string, ApprovalInfo>(run.ToolApprovals, StringComparer.Ordinal) : null,
+        ToolApprovals = run.ToolApprovals.Count > 0 ? [.. run.ToolApprovals] : null,
     };
 
     private ChatCompletionResponse BuildResponse(ChatRun run)
@@ -520,7 +520,7 @@ internal sealed partial class GovernanceEngine
                         Content = toolCalls.Count > 0 && content.Length == 0 ? null : content,
                         ToolCalls = toolCalls.Count > 0 ? [.. toolCalls] : null,
                     },
-                    FinishReason = result.FinishReason,
+                    FinishReason = run.OutputFinishReason,
                 },
             ],
             Usage = new UsageInfo { PromptTokens = result.PromptTokens, CompletionTokens = result.CompletionTokens, TotalTokens = result.PromptTokens + result.CompletionTokens },
@@ -956,7 +956,7 @@ internal sealed partial class GovernanceEngine
                     yield return Chunk(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = i, Id = tc.Id, Type = tc.Type, Function = new FunctionCallDelta { Name = tc.Function.Name, Arguments = tc.Function.Arguments } }] });
                 }
 
-                yield return Chunk(new ChatDelta(), run.ModelResult.FinishReason);
+                yield return Chunk(new ChatDelta(), run.OutputFinishReason);
             }
 
             await PipelineExecutor.RunAsync([_costStep], run, OnStepFailed(run), CancellationToken.None, evenIfRefused: true).ConfigureAwait(false);
@@ -984,7 +984,7 @@ internal sealed partial class GovernanceEngine
                         Id = id,
                         Created = created,
                         Model = run.Model,
-                        Choices = [new ChatChoice { Message = new ChatCompletionMessage { Role = "assistant", Content = run.OutputToolCalls.Count > 0 && emitted.Length == 0 ? null : emitted.ToString(), ToolCalls = run.OutputToolCalls.Count > 0 ? [.. run.OutputToolCalls] : null }, FinishReason = run.ModelResult.FinishReason }],
+                        Choices = [new ChatChoice { Message = new ChatCompletionMessage { Role = "assistant", Content = run.OutputToolCalls.Count > 0 && emitted.Length == 0 ? null : emitted.ToString(), ToolCalls = run.OutputToolCalls.Count > 0 ? [.. run.OutputToolCalls] : null }, FinishReason = run.OutputFinishReason }],
                         Usage = usage,
                         Tappass = last.Tappass,
                     };

@@ -165,14 +165,16 @@ internal sealed partial class GovernanceEngine
     }
 
     /// <summary>
-    /// Checks on each tool call the model made (as it will be returned, after tool-rule modifications): the tool's
+    /// Checks on each tool call the model made (as it would be returned, after tool-rule modifications): the tool's
     /// minimum tier (a refusal refuses the answer), then the approval rules exactly as <c>/v1/govern</c> applies them
-    /// (tool glob, classification of the arguments, argument predicate). A held call stays in the answer but gets a
-    /// pending approval bound to it — the same binding <c>/v1/govern</c> uses (agent, session, <c>tool:&lt;name&gt;</c>,
-    /// SHA-256 of the canonical arguments), so its resume token is redeemed by governing the identical tool call — and
-    /// no capability token. Every other call gets its capability token.
+    /// (tool glob, classification of the arguments, argument predicate). A held call gets a pending approval bound to
+    /// it — the same binding <c>/v1/govern</c> uses (agent, session, <c>tool:&lt;name&gt;</c>, SHA-256 of the canonical
+    /// arguments), so its resume token is redeemed by governing the identical tool call — and no capability token; the
+    /// step then withholds it from the answer's <c>tool_calls</c> (fail closed: a client that runs every tool call it
+    /// sees cannot run it) and it is described only in <c>tappass.tool_approvals</c>. Every other call gets its
+    /// capability token.
     /// </summary>
-    private async ValueTask<Refusal?> CheckModelToolCallAsync(ChatRun run, ToolCall call, CancellationToken cancellationToken)
+    private async ValueTask<ToolCallCheck> CheckModelToolCallAsync(ChatRun run, ToolCall call, CancellationToken cancellationToken)
     {
         var tool = call.Function.Name;
         var actual = EffectiveTier(run.Identity, run.Call);
@@ -181,7 +183,7 @@ internal sealed partial class GovernanceEngine
         {
             var error = TierError(required, actual, $"Tool '{tool}'");
             error.Classification = run.Classification.ToWire();
-            return new Refusal(403, error);
+            return ToolCallCheck.Refuse(new Refusal(403, error));
         }
 
         var args = ToolCallsStep.ParseArguments(call.Function.Arguments) is { ValueKind: JsonValueKind.Object } parsed ? parsed : (JsonElement?)null;
@@ -194,8 +196,12 @@ internal sealed partial class GovernanceEngine
             {
                 var subject = "tool:" + tool;
                 var held = await RequestApprovalAsync(run.Identity, run.Session.Id, subject, argsDigest, rule, classification, cancellationToken).ConfigureAwait(false);
-                run.ToolApprovals[call.Id] = new ApprovalInfo
+                run.ToolApprovals.Add(new ToolApproval
                 {
+                    ToolCallId = call.Id,
+                    Tool = tool,
+                    Arguments = string.IsNullOrWhiteSpace(call.Function.Arguments) ? "{}" : call.Function.Arguments,
+                    ArgumentsSha256 = argsDigest,
                     ApprovalId = held.ApprovalId,
                     ApprovalUrl = held.ApprovalUrl,
                     ResumeToken = held.ResumeToken,
@@ -204,13 +210,13 @@ internal sealed partial class GovernanceEngine
                     Subject = subject,
                     Rule = rule.Name,
                     Reason = held.Reason,
-                };
-                return null;
+                });
+                return ToolCallCheck.Held;
             }
         }
 
         run.CapabilityTokens[call.Id] = _capabilityTokens.Issue(run.Identity.Org, run.Identity.AgentUuid, run.Session.Id, tool, argsDigest);
-        return null;
+        return ToolCallCheck.Pass;
     }
 
     /// <summary>The classification of tool-call arguments, as <c>/v1/govern</c> computes it (no arguments: PUBLIC).</summary>

@@ -94,8 +94,16 @@ internal sealed class ChatRun
     public List<ToolCall> OutputToolCalls { get; } = [];
     public Dictionary<string, string> CapabilityTokens { get; } = new(StringComparer.Ordinal);
 
-    /// <summary>Tool calls of the answer that an approval rule holds, by tool-call id (they get no capability token).</summary>
-    public Dictionary<string, ApprovalInfo> ToolApprovals { get; } = new(StringComparer.Ordinal);
+    /// <summary>Tool calls of the answer that an approval rule holds, in the model's order: withheld from
+    /// <see cref="OutputToolCalls"/>, no capability token.</summary>
+    public List<ToolApproval> ToolApprovals { get; } = [];
+
+    /// <summary>The answer's finish reason: the model's, except that <c>tool_calls</c> becomes <c>stop</c> when every
+    /// tool call was held for approval (the answer then has no tool calls).</summary>
+    public string? OutputFinishReason =>
+        ToolApprovals.Count > 0 && OutputToolCalls.Count == 0 && ModelResult?.FinishReason is "tool_calls" or "function_call"
+            ? "stop"
+            : ModelResult?.FinishReason;
     public CostInfo? Cost { get; set; }
 
     /// <summary>Extra Stopwatch ticks to add to a step (time spent elsewhere, e.g. streamed output scanning).</summary>

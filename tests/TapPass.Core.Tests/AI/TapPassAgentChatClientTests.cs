@@ -168,46 +168,131 @@ public sealed class TapPassAgentChatClientTests
         ((bool?)sent["parallel_tool_calls"]).Should().BeFalse();
     }
 
+    private static JsonObject HeldCall(string id, string tool, string arguments) => new()
+    {
+        ["tool_call_id"] = id,
+        ["tool"] = tool,
+        ["arguments"] = arguments,
+        ["arguments_sha256"] = new string('a', 64),
+        ["approval_id"] = "apr_1",
+        ["approval_url"] = "http://gw/approvals/apr_1",
+        ["resume_token"] = "apr_1.secret",
+        ["expires_at"] = "2026-11-21T23:00:00+00:00",
+        ["status"] = "pending",
+        ["subject"] = "tool:" + tool,
+        ["rule"] = "deletes",
+    };
+
+    private static JsonObject WireCall(string id, string name, string arguments) =>
+        new() { ["id"] = id, ["type"] = "function", ["function"] = new JsonObject { ["name"] = name, ["arguments"] = arguments } };
+
     [Fact]
-    public async Task Response_ToolCallHeldForApproval_CarriesTheApprovalOnItsFunctionCallContent()
+    public async Task Response_ToolCallHeldForApproval_IsNoFunctionCallContent_ItsApprovalIsInAdditionalProperties()
     {
         var gateway = new FakeGateway().Then(Responses.Answer(
             "",
             tappass: meta =>
             {
                 meta["capability_tokens"] = new JsonObject { ["call_wx"] = "eyJ.token.sig" };
-                meta["tool_approvals"] = new JsonObject
-                {
-                    ["call_del"] = new JsonObject
-                    {
-                        ["approval_id"] = "apr_1",
-                        ["approval_url"] = "http://gw/approvals/apr_1",
-                        ["resume_token"] = "apr_1.secret",
-                        ["status"] = "pending",
-                        ["subject"] = "tool:delete_user",
-                        ["rule"] = "deletes",
-                    },
-                };
+                meta["tool_approvals"] = new JsonArray(HeldCall("call_del", "delete_user", "{\"id\":7}"));
             },
             completion: c =>
             {
                 var message = c["choices"]![0]!["message"]!.AsObject();
                 message["content"] = null;
-                message["tool_calls"] = new JsonArray(
-                    new JsonObject { ["id"] = "call_del", ["type"] = "function", ["function"] = new JsonObject { ["name"] = "delete_user", ["arguments"] = "{\"id\":7}" } },
-                    new JsonObject { ["id"] = "call_wx", ["type"] = "function", ["function"] = new JsonObject { ["name"] = "weather", ["arguments"] = "{}" } });
+                message["tool_calls"] = new JsonArray(WireCall("call_wx", "weather", "{}"));
                 c["choices"]![0]!["finish_reason"] = "tool_calls";
             }));
         using var agent = TestAgents.Create(gateway);
 
         var response = await agent.AsChatClient().GetResponseAsync([new ChatMessage(ChatRole.User, "remove user 7")]);
 
-        var calls = response.Messages.Single().Contents.OfType<FunctionCallContent>().ToList();
-        var approval = calls[0].AdditionalProperties![TapPassChatKeys.Approval].Should().BeOfType<TapPass.Protocol.ApprovalInfo>().Subject;
+        response.Messages.Single().Contents.OfType<FunctionCallContent>().Select(c => c.CallId).Should().Equal("call_wx");
+        response.FinishReason.Should().Be(ChatFinishReason.ToolCalls);
+        var held = response.AdditionalProperties![TapPassChatKeys.ToolApprovals].Should().BeAssignableTo<IReadOnlyList<TapPass.Protocol.ToolApproval>>().Subject;
+        var approval = held.Should().ContainSingle().Subject;
+        approval.ToolCallId.Should().Be("call_del");
+        approval.Tool.Should().Be("delete_user");
+        approval.Arguments.Should().Be("{\"id\":7}");
+        approval.ArgumentsSha256.Should().Be(new string('a', 64));
         approval.ResumeToken.Should().Be("apr_1.secret");
         approval.ApprovalUrl.Should().Be("http://gw/approvals/apr_1");
-        calls[1].AdditionalProperties.Should().BeNull();
-        ((PipelineResult)response.AdditionalProperties![TapPassChatKeys.Pipeline]!).ToolApprovals.Keys.Should().Equal("call_del");
+        approval.ExpiresAt.Should().Be(new DateTimeOffset(2026, 11, 21, 23, 0, 0, TimeSpan.Zero));
+        ((PipelineResult)response.AdditionalProperties![TapPassChatKeys.Pipeline]!).ToolApprovals.Should().BeSameAs(held);
+    }
+
+    [Fact]
+    public async Task Response_GatewayThatStillListsTheHeldCallInToolCalls_ViewDropsIt_FailClosed()
+    {
+        var gateway = new FakeGateway().Then(Responses.Answer(
+            "",
+            tappass: meta => meta["tool_approvals"] = new JsonArray(HeldCall("call_del", "delete_user", "{\"id\":7}")),
+            completion: c =>
+            {
+                var message = c["choices"]![0]!["message"]!.AsObject();
+                message["content"] = null;
+                message["tool_calls"] = new JsonArray(WireCall("call_del", "delete_user", "{\"id\":7}"));
+                c["choices"]![0]!["finish_reason"] = "tool_calls";
+            }));
+        using var agent = TestAgents.Create(gateway);
+
+        var response = await agent.AsChatClient().GetResponseAsync([new ChatMessage(ChatRole.User, "remove user 7")]);
+
+        response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Should().BeEmpty("a held call must never reach a function-invoking client");
+        response.FinishReason.Should().Be(ChatFinishReason.Stop, "no runnable call remains");
+        var raw = (ChatResponse)response.RawRepresentation!;
+        raw.ToolCalls.Should().BeEmpty();
+        raw.Pipeline.ToolApprovals.Should().ContainSingle().Which.ToolCallId.Should().Be("call_del");
+    }
+
+    [Fact]
+    public async Task Streaming_ToolCallHeldForApproval_NoUpdateCarriesIt_LastUpdateHasTheApprovals()
+    {
+        var sse = new SseStream();
+        var gateway = new FakeGateway().Then(Responses.Stream(sse));
+        using var agent = TestAgents.Create(gateway);
+        var wx = new JsonObject
+        {
+            ["id"] = "chatcmpl-1",
+            ["object"] = "chat.completion.chunk",
+            ["choices"] = new JsonArray(new JsonObject
+            {
+                ["index"] = 0,
+                ["delta"] = new JsonObject
+                {
+                    ["tool_calls"] = new JsonArray(
+                        new JsonObject { ["index"] = 0, ["id"] = "call_wx", ["type"] = "function", ["function"] = new JsonObject { ["name"] = "weather", ["arguments"] = "{}" } },
+                        // A gateway that still streams the held call: the view must drop it all the same.
+                        new JsonObject { ["index"] = 1, ["id"] = "call_del", ["type"] = "function", ["function"] = new JsonObject { ["name"] = "delete_user", ["arguments"] = "{\"id\":7}" } }),
+                },
+            }),
+        }.ToJsonString();
+        var meta = new JsonObject { ["classification"] = "PUBLIC", ["tool_approvals"] = new JsonArray(HeldCall("call_del", "delete_user", "{\"id\":7}")) };
+        sse.Send(Responses.ChunkJson("ok", "assistant")).Send(wx).Send(Responses.FinalChunkJson(meta, "tool_calls")).Done();
+        sse.Complete();
+
+        var updates = new List<ChatResponseUpdate>();
+        await foreach (var update in agent.AsChatClient().GetStreamingResponseAsync([new ChatMessage(ChatRole.User, "x")]))
+        {
+            updates.Add(update);
+        }
+
+        updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().Select(c => c.CallId).Should().Equal("call_wx");
+        var held = updates[^1].AdditionalProperties![TapPassChatKeys.ToolApprovals].Should().BeAssignableTo<IReadOnlyList<TapPass.Protocol.ToolApproval>>().Subject;
+        held.Should().ContainSingle().Which.Tool.Should().Be("delete_user");
+        updates.Take(updates.Count - 1).Should().AllSatisfy(u => (u.AdditionalProperties?.ContainsKey(TapPassChatKeys.ToolApprovals) ?? false).Should().BeFalse());
+    }
+
+    [Fact]
+    public async Task Response_NoHeldCall_HasNoToolApprovalsKey()
+    {
+        var gateway = new FakeGateway();
+        using var agent = TestAgents.Create(gateway);
+
+        var response = await agent.AsChatClient().GetResponseAsync([new ChatMessage(ChatRole.User, "hi")]);
+
+        response.AdditionalProperties!.Should().NotContainKey(TapPassChatKeys.ToolApprovals);
+        ((PipelineResult)response.AdditionalProperties![TapPassChatKeys.Pipeline]!).ToolApprovals.Should().BeEmpty();
     }
 
     [Fact]

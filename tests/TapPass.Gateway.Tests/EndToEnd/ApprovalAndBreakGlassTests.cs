@@ -124,50 +124,63 @@ public sealed class ApprovalAndBreakGlassTests(TapPassServer server) : IClassFix
         (await Http.Error(resumed)).Str("blocked_by").Should().Be("require_approval");
     }
 
-    [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public async Task Chat_AnswerToolCallMatchingRule_IsReturnedHeldWithoutCapabilityToken_ApprovedGovernAllowsIt(bool stream)
+    /// <summary>Sends a chat and reads the answer's tool calls, finish reason, <c>tappass</c> object and (streamed) the
+    /// raw text of every chunk except the <c>tappass</c> member of the last one.</summary>
+    private async Task<(List<(string Id, string Name, string Arguments)> Calls, string? Finish, JsonElement Tappass, List<string> Visible)> AnswerAsync(string prompt, bool stream)
     {
-        var body = TapPassServer.ChatBody("""call tool delete_records with {"table":"customers","id":7} and call tool lookup_order with {"order":"A-1"}""", stream);
-
-        using var answered = await SendAsync(HttpMethod.Post, "/v1/chat/completions", server.Agent.Key, body);
+        using var answered = await SendAsync(HttpMethod.Post, "/v1/chat/completions", server.Agent.Key, TapPassServer.ChatBody(prompt, stream));
         answered.StatusCode.Should().Be(HttpStatusCode.OK, "a tool call in an answer is output; holding it does not refuse the answer");
-        JsonElement tappass;
-        List<(string Id, string Name, string Arguments)> calls;
         if (stream)
         {
             var events = await Http.SseData(answered);
             events[^1].Should().Be("[DONE]");
             var chunks = events.SkipLast(1).Select(e => JsonDocument.Parse(e).RootElement).ToList();
             chunks.Where(c => c.TryGetProperty("error", out _)).Should().BeEmpty();
-            var deltas = chunks.SelectMany(c => c.GetProperty("choices").EnumerateArray())
+            var choices = chunks.SelectMany(c => c.GetProperty("choices").EnumerateArray()).ToList();
+            var deltas = choices
                 .Where(c => c.GetProperty("delta").TryGetProperty("tool_calls", out _))
                 .SelectMany(c => c.GetProperty("delta").GetProperty("tool_calls").EnumerateArray()).ToList();
-            calls = [.. deltas.Select(d => (d.Str("id")!, d.GetProperty("function").Str("name")!, d.GetProperty("function").Str("arguments")!))];
-            tappass = chunks[^1].GetProperty("tappass");
-        }
-        else
-        {
-            var json = await Http.Json(answered);
-            calls = [.. json.GetProperty("choices")[0].GetProperty("message").GetProperty("tool_calls").EnumerateArray()
-                .Select(t => (t.Str("id")!, t.GetProperty("function").Str("name")!, t.GetProperty("function").Str("arguments")!))];
-            tappass = json.GetProperty("tappass");
+            var finishes = choices.Where(c => c.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String).Select(c => c.Str("finish_reason")).ToList();
+            finishes.Should().ContainSingle();
+            var visible = chunks.Select(c => string.Join(",", c.EnumerateObject().Where(p => p.Name != "tappass").Select(p => p.Value.GetRawText()))).ToList();
+            return ([.. deltas.Select(d => (d.Str("id")!, d.GetProperty("function").Str("name")!, d.GetProperty("function").Str("arguments")!))], finishes[0], chunks[^1].GetProperty("tappass"), visible);
         }
 
-        calls.Select(c => c.Name).Should().Equal("delete_records", "lookup_order");
-        var deleteId = calls[0].Id;
-        var held = tappass.GetProperty("tool_approvals").EnumerateObject().Should().ContainSingle().Subject;
-        held.Name.Should().Be(deleteId);
-        held.Value.Str("status").Should().Be("pending");
-        held.Value.Str("subject").Should().Be("tool:delete_records");
-        held.Value.Str("rule").Should().Be("deletes");
-        var token = held.Value.Str("resume_token")!;
-        var approvalUrl = held.Value.Str("approval_url")!;
+        var json = await Http.Json(answered);
+        var choice = json.GetProperty("choices")[0];
+        var message = choice.GetProperty("message");
+        List<(string, string, string)> calls = message.TryGetProperty("tool_calls", out var toolCalls)
+            ? [.. toolCalls.EnumerateArray().Select(t => (t.Str("id")!, t.GetProperty("function").Str("name")!, t.GetProperty("function").Str("arguments")!))]
+            : [];
+        return (calls, choice.Str("finish_reason"), json.GetProperty("tappass"), [json.GetProperty("choices").GetRawText()]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Chat_AnswerToolCallMatchingRule_IsWithheld_OtherCallKeepsItsCapabilityToken_ApprovedGovernAllowsIt(bool stream)
+    {
+        var (calls, finish, tappass, visible) = await AnswerAsync("""call tool delete_records with {"table":"customers","id":7} and call tool lookup_order with {"order":"A-1"}""", stream);
+
+        calls.Select(c => c.Name).Should().Equal(["lookup_order"], "a client that runs every tool call it sees must not see the held one");
+        finish.Should().Be("tool_calls");
+        var held = tappass.GetProperty("tool_approvals").EnumerateArray().Should().ContainSingle().Subject;
+        var heldId = held.Str("tool_call_id")!;
+        heldId.Should().NotBeNullOrEmpty().And.NotBe(calls[0].Id);
+        held.Str("tool").Should().Be("delete_records");
+        held.Str("arguments").Should().Be("""{"table":"customers","id":7}""");
+        held.Str("arguments_sha256").Should().MatchRegex("^[0-9a-f]{64}$");
+        held.Str("status").Should().Be("pending");
+        held.Str("subject").Should().Be("tool:delete_records");
+        held.Str("rule").Should().Be("deletes");
+        visible.Should().NotContain(v => v.Contains(heldId) || v.Contains("delete_records"), "no chunk (and no choice) mentions the held call outside tappass.tool_approvals");
+        var token = held.Str("resume_token")!;
+        var approvalUrl = held.Str("approval_url")!;
         var approvalId = approvalUrl[(approvalUrl.LastIndexOf('/') + 1)..];
+        held.Str("approval_id").Should().Be(approvalId);
         token.Should().StartWith(approvalId + ".");
         var capabilities = tappass.GetProperty("capability_tokens").EnumerateObject().Select(p => p.Name).ToList();
-        capabilities.Should().Equal(calls[1].Id);
+        capabilities.Should().Equal(calls[0].Id);
 
         var session = tappass.Str("session_id")!;
         using (var audit = await SendAsync(HttpMethod.Get, $"/v1/audit?session_id={session}&event_type=chat.completed", server.Agent.Key))
@@ -179,11 +192,30 @@ public sealed class ApprovalAndBreakGlassTests(TapPassServer server) : IClassFix
         using var approved = await DecideAsync(approvalId, "approve", server.Approver.Key);
         approved.StatusCode.Should().Be(HttpStatusCode.OK);
 
-        var govern = JsonSerializer.Serialize(new { type = "TOOL_CALL", session_id = session, payload = new { tool = calls[0].Name, args = JsonDocument.Parse(calls[0].Arguments).RootElement } });
+        // The caller re-creates the call from its tool_approvals entry alone.
+        var govern = JsonSerializer.Serialize(new { type = "TOOL_CALL", session_id = session, payload = new { tool = held.Str("tool"), args = JsonDocument.Parse(held.Str("arguments")!).RootElement } });
         using var resumed = await SendAsync(HttpMethod.Post, "/v1/govern", server.Agent.Key, govern, r => r.Headers.Add(ResumeHeader, token));
         var allowed = await Http.Json(resumed);
         allowed.Str("outcome").Should().Be("allow");
         allowed.Str("capability_token").Should().NotBeNullOrEmpty();
+
+        using var reused = await SendAsync(HttpMethod.Post, "/v1/govern", server.Agent.Key, govern, r => r.Headers.Add(ResumeHeader, token));
+        (await Http.Json(reused)).Str("outcome").Should().Be("block", "the resume token is single-use");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Chat_OnlyAnswerToolCallHeld_AnswerHasNoToolCallsAndFinishReasonStop(bool stream)
+    {
+        var (calls, finish, tappass, visible) = await AnswerAsync("""call tool delete_records with {"table":"orders","id":9}""", stream);
+
+        calls.Should().BeEmpty();
+        finish.Should().Be("stop", "no tool call remains for the client to run");
+        var held = tappass.GetProperty("tool_approvals").EnumerateArray().Should().ContainSingle().Subject;
+        held.Str("tool").Should().Be("delete_records");
+        tappass.TryGetProperty("capability_tokens", out _).Should().BeFalse();
+        visible.Should().NotContain(v => v.Contains(held.Str("tool_call_id")!) || v.Contains("delete_records") || v.Contains("tool_calls"));
     }
 
     [Fact]

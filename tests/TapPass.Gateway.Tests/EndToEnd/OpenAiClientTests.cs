@@ -103,4 +103,34 @@ public sealed class OpenAiClientTests(TapPassServer server) : IClassFixture<TapP
 
         (await act.Should().ThrowAsync<ClientResultException>()).Which.Status.Should().Be(401);
     }
+
+    [Fact]
+    public async Task OpenAiClient_ToolCallHeldForApproval_IsNotAmongTheToolCallsItSees_NonStreaming()
+    {
+        ChatCompletion both = await Client().CompleteChatAsync([new UserChatMessage("""call tool delete_records with {"table":"customers","id":7} and call tool lookup_order with {"order":"A-1"}""")]);
+        ChatCompletion onlyHeld = await Client().CompleteChatAsync([new UserChatMessage("""call tool delete_records with {"table":"customers","id":8}""")]);
+
+        both.ToolCalls.Select(t => t.FunctionName).Should().Equal(["lookup_order"], "an unmodified client runs every tool call it sees; the held one is not there");
+        both.FinishReason.Should().Be(ChatFinishReason.ToolCalls);
+        onlyHeld.ToolCalls.Should().BeEmpty();
+        onlyHeld.FinishReason.Should().Be(ChatFinishReason.Stop);
+    }
+
+    [Fact]
+    public async Task OpenAiClient_ToolCallHeldForApproval_IsNeverStreamed()
+    {
+        var names = new List<string>();
+        var finishes = new List<ChatFinishReason>();
+        await foreach (var update in Client().CompleteChatStreamingAsync([new UserChatMessage("""call tool delete_records with {"table":"customers","id":7} and call tool lookup_order with {"order":"A-1"}""")]))
+        {
+            names.AddRange(update.ToolCallUpdates.Select(t => t.FunctionName).OfType<string>());
+            if (update.FinishReason is { } finish)
+            {
+                finishes.Add(finish);
+            }
+        }
+
+        names.Should().Equal("lookup_order");
+        finishes.Should().Equal(ChatFinishReason.ToolCalls);
+    }
 }

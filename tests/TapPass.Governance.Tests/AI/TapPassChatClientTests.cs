@@ -349,7 +349,7 @@ public sealed class TapPassChatClientTests : IDisposable
     }
 
     [Fact]
-    public async Task ToolCallHeldByApprovalRule_CarriesThePendingApproval_NonStreamingAndStreaming()
+    public async Task ToolCallHeldByApprovalRule_IsNoFunctionCallContent_ItsApprovalIsInAdditionalProperties_NonStreamingAndStreaming()
     {
         _inner.ToolCalls.Add(new FunctionCallContent("call_9", "delete_user", new Dictionary<string, object?> { ["id"] = 7 }));
         _inner.ToolCalls.Add(new FunctionCallContent("call_10", "get_weather", new Dictionary<string, object?> { ["city"] = "Paris" }));
@@ -359,17 +359,39 @@ public sealed class TapPassChatClientTests : IDisposable
         var (_, updates, error) = await Drain(client.GetStreamingResponseAsync("Remove user 7"));
 
         error.Should().BeNull();
-        foreach (var calls in new[] { response.Messages.Single().Contents.OfType<FunctionCallContent>().ToList(), updates[^1].Contents.OfType<FunctionCallContent>().ToList() })
+        updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().Select(c => c.CallId).Should().Equal(["call_10"], "no streamed update offers the held call");
+        response.FinishReason.Should().Be(ChatFinishReason.ToolCalls);
+        foreach (var (contents, properties) in new[] { (response.Messages.Single().Contents, response.AdditionalProperties!), (updates[^1].Contents, updates[^1].AdditionalProperties!) })
         {
-            calls.Select(c => c.Name).Should().Equal("delete_user", "get_weather");
-            var approval = calls[0].AdditionalProperties![TapPassChatKeys.Approval].Should().BeOfType<Protocol.ApprovalInfo>().Subject;
+            contents.OfType<FunctionCallContent>().Select(c => c.Name).Should().Equal(["get_weather"], "a function-invoking client must not be able to run the held call");
+            var held = properties[TapPassChatKeys.ToolApprovals].Should().BeAssignableTo<IReadOnlyList<Protocol.ToolApproval>>().Subject;
+            var approval = held.Should().ContainSingle().Subject;
+            approval.ToolCallId.Should().Be("call_9");
+            approval.Tool.Should().Be("delete_user");
+            approval.Arguments.Should().Be("""{"id":7}""");
             approval.Status.Should().Be("pending");
             approval.ResumeToken.Should().StartWith(approval.ApprovalId + ".");
             approval.ApprovalUrl.Should().EndWith("/approvals/" + approval.ApprovalId);
-            calls[1].AdditionalProperties.Should().BeNull();
         }
 
-        ((PipelineResult)response.AdditionalProperties![TapPassChatKeys.Pipeline]!).ToolApprovals.Keys.Should().Equal("call_9");
+        ((PipelineResult)response.AdditionalProperties![TapPassChatKeys.Pipeline]!).ToolApprovals.Select(a => a.ToolCallId).Should().Equal("call_9");
+    }
+
+    [Fact]
+    public async Task OnlyToolCallHeldByApprovalRule_ResponseHasNoFunctionCallAndFinishReasonStop()
+    {
+        _inner.ToolCalls.Add(new FunctionCallContent("call_9", "delete_user", new Dictionary<string, object?> { ["id"] = 7 }));
+        using var client = Client();
+
+        var response = await client.GetResponseAsync("Remove user 7");
+        var (_, updates, error) = await Drain(client.GetStreamingResponseAsync("Remove user 7"));
+
+        error.Should().BeNull();
+        response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().Should().BeEmpty();
+        updates.SelectMany(u => u.Contents).OfType<FunctionCallContent>().Should().BeEmpty();
+        response.FinishReason.Should().Be(ChatFinishReason.Stop);
+        updates[^1].FinishReason.Should().Be(ChatFinishReason.Stop);
+        response.AdditionalProperties!.Should().ContainKey(TapPassChatKeys.ToolApprovals);
     }
 
     [Fact]

@@ -113,9 +113,10 @@ internal sealed class ScanOutputStep(PipelineServices services) : IPipelineStep
 /// made. A refused call refuses the answer (403 <c>policy_block</c>, <c>blocked_by</c> the rule); <c>modify</c>
 /// rewrites the call's arguments (e-mail mirror). Under observe and warn a refusal is only flagged.
 /// <paramref name="extraChecks"/> (the engine's tier, approval and capability-token checks) runs on each call as it
-/// will be returned; a call it holds for approval gives the outcome <c>needs_approval</c>.
+/// would be returned; a call it holds for approval is withheld from <see cref="ChatRun.OutputToolCalls"/> (fail closed:
+/// it is described only in <see cref="ChatRun.ToolApprovals"/>) and gives the outcome <c>needs_approval</c>.
 /// </summary>
-internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, ToolCall, CancellationToken, ValueTask<Refusal?>>? extraChecks = null) : IPipelineStep
+internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, ToolCall, CancellationToken, ValueTask<ToolCallCheck>>? extraChecks = null) : IPipelineStep
 {
     public string Name => PipelineStepNames.ToolCalls;
 
@@ -155,12 +156,16 @@ internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, Too
                 final = new ToolCall { Id = call.Id, Type = call.Type, Function = new FunctionCall { Name = call.Function.Name, Arguments = modified.GetRawText() } };
             }
 
-            if (extraChecks is not null && await extraChecks(run, final, cancellationToken).ConfigureAwait(false) is { } refusal)
+            var check = extraChecks is null ? ToolCallCheck.Pass : await extraChecks(run, final, cancellationToken).ConfigureAwait(false);
+            if (check.Refusal is { } refusal)
             {
                 return new StepResult("block", refusal);
             }
 
-            run.OutputToolCalls.Add(final);
+            if (!check.IsHeld)
+            {
+                run.OutputToolCalls.Add(final);
+            }
         }
 
         if (run.ToolApprovals.Count > 0)
@@ -188,6 +193,18 @@ internal sealed class ToolCallsStep(PipelineServices services, Func<ChatRun, Too
             return null;
         }
     }
+}
+
+/// <summary>The outcome of the engine's checks on one tool call of an answer.</summary>
+/// <param name="Refusal">Set when the call refuses the whole answer.</param>
+/// <param name="IsHeld">True when an approval rule holds the call: it is withheld from the answer.</param>
+internal readonly record struct ToolCallCheck(Refusal? Refusal, bool IsHeld)
+{
+    public static ToolCallCheck Pass => default;
+
+    public static ToolCallCheck Held => new(null, true);
+
+    public static ToolCallCheck Refuse(Refusal refusal) => new(refusal, false);
 }
 
 /// <summary><c>cost</c>: the call's actual cost from token usage and the price table; settles the budget reservation.
