@@ -212,7 +212,7 @@ public sealed partial class TapPassAgent : ITapPassAgent
             }
 
             var response = MapResponse(reply.Value!, reply.Headers, prepared.Flags);
-            ObserveSession(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
+            AnswerDecisions.ObserveAmbient(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
             RaiseIfConfigured(ChatOperation, response, activity);
             AppendHistory(prepared, response.Content);
             Complete(ChatOperation, activity, response, started);
@@ -343,7 +343,7 @@ public sealed partial class TapPassAgent : ITapPassAgent
             }
 
             var response = accumulator.ToResponse(reply.Headers, prepared.Flags, prepared.Request.Model ?? "");
-            ObserveSession(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
+            AnswerDecisions.ObserveAmbient(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
             complete(response);
             RaiseIfConfigured(StreamOperation, response, activity);
             AppendHistory(prepared, response.Content);
@@ -504,7 +504,7 @@ public sealed partial class TapPassAgent : ITapPassAgent
             Type = statusCode is 502 or 503 or 504 ? ErrorTypes.Unavailable : ErrorTypes.HttpError,
             Message = $"The TapPass gateway answered {statusCode} without an error.",
         };
-        ObserveSession(error.SessionId ?? headers.SessionId, error.AgentUuid ?? headers.AgentUuid, error.AuditUrl, error.TaskId);
+        AnswerDecisions.ObserveAmbient(error.SessionId ?? headers.SessionId, error.AgentUuid ?? headers.AgentUuid, error.AuditUrl, error.TaskId);
         var exception = TapPassException.FromError(statusCode, error, headers.RetryAfter, _gatewayLabel);
         var decision = exception as GovernanceDecision;
         if (decision is not null)
@@ -563,57 +563,22 @@ public sealed partial class TapPassAgent : ITapPassAgent
 
     private void RaiseIfConfigured(string operation, ChatResponse response, Activity? activity)
     {
-        if (_options.RespectBreakGlass && response.Pipeline.BreakGlass is { } breakGlass)
+        if (AnswerDecisions.Raised(response, _options.RespectBreakGlass, _options.RaiseOnRedaction, "gateway") is not { } decision)
+        {
+            return;
+        }
+
+        if (decision is BreakGlassActiveException breakGlass)
         {
             Log.BreakGlassRaised(_logger, operation, breakGlass.Level);
-            activity?.SetStatus(ActivityStatusCode.Error, ErrorTypes.BreakGlassActive);
-            throw WithIds(
-                new BreakGlassActiveException($"Break-glass '{breakGlass.Level}' is active on the TapPass gateway.")
-                {
-                    Level = string.IsNullOrEmpty(breakGlass.Level) ? "observe" : breakGlass.Level,
-                    ExpiresAt = breakGlass.ExpiresAt,
-                    Reason = breakGlass.Reason,
-                    ErrorType = ErrorTypes.BreakGlassActive,
-                    StatusCode = 200,
-                },
-                response);
         }
-
-        if (_options.RaiseOnRedaction && response.Pipeline.Redactions.Count > 0)
+        else
         {
             Log.RedactionRaised(_logger, operation, response.Pipeline.Redactions.Count);
-            activity?.SetStatus(ActivityStatusCode.Error, "redaction_applied");
-            var types = string.Join(", ", response.Pipeline.Redactions.Select(r => r.Type).Distinct(StringComparer.Ordinal));
-            throw WithIds(
-                new RedactionAppliedException($"TapPass masked the exchange ({response.Pipeline.Redactions.Count} redactions: {types}).")
-                {
-                    Redactions = response.Pipeline.Redactions,
-                    Response = response,
-                    ErrorType = "redaction_applied",
-                    StatusCode = 200,
-                },
-                response);
         }
 
-        static GovernanceDecision WithIds(GovernanceDecision decision, ChatResponse response)
-        {
-            decision.SessionId = response.SessionId;
-            decision.TaskId = response.TaskId;
-            decision.AgentUuid = response.AgentUuid;
-            decision.PipelineUuid = response.PipelineUuid;
-            decision.AuditUrl = response.AuditUrl;
-            decision.Classification = response.Pipeline.Classification;
-            return decision;
-        }
-    }
-
-    private static void ObserveSession(string? sessionId, string? agentUuid, string? auditUrl, string? taskId)
-    {
-        if (TapPassSession.Current is { } session)
-        {
-            session.Observe(sessionId, agentUuid, auditUrl);
-            session.ObserveTask(taskId);
-        }
+        activity?.SetStatus(ActivityStatusCode.Error, decision.ErrorType);
+        throw decision;
     }
 
     private void AppendHistory(PreparedCall prepared, string assistantContent)

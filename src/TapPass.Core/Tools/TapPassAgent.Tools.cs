@@ -31,7 +31,7 @@ public sealed partial class TapPassAgent : ITapPassToolGovernor
         }
 
         var decision = reply.Value!;
-        ObserveSession(decision.SessionId ?? reply.Headers.SessionId, decision.AgentUuid ?? reply.Headers.AgentUuid, decision.AuditUrl, decision.TaskId);
+        AnswerDecisions.ObserveAmbient(decision.SessionId ?? reply.Headers.SessionId, decision.AgentUuid ?? reply.Headers.AgentUuid, decision.AuditUrl, decision.TaskId);
         return decision;
     }
 

@@ -76,7 +76,7 @@ public sealed class TapPassChatClient : DelegatingChatClient
         }
 
         var response = TapPassAgent.MapResponse(reply.Value!, reply.Headers, prepared.Flags);
-        Observe(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
+        AnswerDecisions.ObserveAmbient(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
         RaiseIfConfigured(response);
         var message = new ChatMessage(ChatRole.Assistant, ChatClientMapping.Contents(response)) { RawRepresentation = response };
         return new AIChatResponse(message)
@@ -125,7 +125,7 @@ public sealed class TapPassChatClient : DelegatingChatClient
             }
 
             var response = accumulator.ToResponse(reply.Headers, prepared.Flags, prepared.Request.Model ?? "");
-            Observe(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
+            AnswerDecisions.ObserveAmbient(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
             RaiseIfConfigured(response);
             var contents = new List<AIContent>();
             foreach (var content in ChatClientMapping.Contents(response))
@@ -186,7 +186,7 @@ public sealed class TapPassChatClient : DelegatingChatClient
     private static TapPassException Refusal(int statusCode, ErrorBody? error, TapPassReplyHeaders headers, ChatClientModelProvider provider)
     {
         error ??= new ErrorBody { Type = ErrorTypes.HttpError, Message = $"The TapPass engine answered {statusCode} without an error." };
-        Observe(error.SessionId ?? headers.SessionId, error.AgentUuid ?? headers.AgentUuid, error.AuditUrl, error.TaskId);
+        AnswerDecisions.ObserveAmbient(error.SessionId ?? headers.SessionId, error.AgentUuid ?? headers.AgentUuid, error.AuditUrl, error.TaskId);
         if (error.Type == ErrorTypes.UpstreamError && provider.Failure is { } inner)
         {
             // The inner client failed: keep its exception as the cause.
@@ -198,52 +198,9 @@ public sealed class TapPassChatClient : DelegatingChatClient
 
     private void RaiseIfConfigured(ChatResponse response)
     {
-        if (_respectBreakGlass && response.Pipeline.BreakGlass is { } breakGlass)
+        if (AnswerDecisions.Raised(response, _respectBreakGlass, _raiseOnRedaction, "engine") is { } decision)
         {
-            throw WithIds(
-                new BreakGlassActiveException($"Break-glass '{breakGlass.Level}' is active on the TapPass engine.")
-                {
-                    Level = string.IsNullOrEmpty(breakGlass.Level) ? "observe" : breakGlass.Level,
-                    ExpiresAt = breakGlass.ExpiresAt,
-                    Reason = breakGlass.Reason,
-                    ErrorType = ErrorTypes.BreakGlassActive,
-                    StatusCode = 200,
-                },
-                response);
-        }
-
-        if (_raiseOnRedaction && response.Pipeline.Redactions.Count > 0)
-        {
-            var types = string.Join(", ", response.Pipeline.Redactions.Select(r => r.Type).Distinct(StringComparer.Ordinal));
-            throw WithIds(
-                new RedactionAppliedException($"TapPass masked the exchange ({response.Pipeline.Redactions.Count} redactions: {types}).")
-                {
-                    Redactions = response.Pipeline.Redactions,
-                    Response = response,
-                    ErrorType = "redaction_applied",
-                    StatusCode = 200,
-                },
-                response);
-        }
-
-        static GovernanceDecision WithIds(GovernanceDecision decision, ChatResponse response)
-        {
-            decision.SessionId = response.SessionId;
-            decision.TaskId = response.TaskId;
-            decision.AgentUuid = response.AgentUuid;
-            decision.PipelineUuid = response.PipelineUuid;
-            decision.AuditUrl = response.AuditUrl;
-            decision.Classification = response.Pipeline.Classification;
-            return decision;
-        }
-    }
-
-    private static void Observe(string? sessionId, string? agentUuid, string? auditUrl, string? taskId)
-    {
-        if (TapPassSession.Current is { } session)
-        {
-            session.Observe(sessionId, agentUuid, auditUrl);
-            session.ObserveTask(taskId);
+            throw decision;
         }
     }
 
