@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using TapPass.AspNetCore.Sessions;
 using TapPass.Transport;
 
 namespace TapPass.AspNetCore.Errors;
@@ -32,7 +31,7 @@ internal sealed class TapPassExceptionHandler(
             return false;
         }
 
-        var session = httpContext.Features.Get<TapPassRequestFeature>()?.Session ?? TapPassSession.Current;
+        var session = httpContext.Features.Get<TapPassSession>() ?? TapPassSession.Current;
         if (tapPass is GovernanceDecision decision)
         {
             // Ids the gateway assigned travel on the decision; record them so the response headers reflect them.
