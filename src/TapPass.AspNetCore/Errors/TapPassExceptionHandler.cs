@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,7 +11,7 @@ namespace TapPass.AspNetCore.Errors;
 
 /// <summary>
 /// Writes every <see cref="TapPassException"/> as an RFC 9457 ProblemDetails through <see cref="IProblemDetailsService"/>,
-/// with a TapPass <c>type</c> URI, <c>instance</c> (the request path), <c>traceId</c>, the decision's fields and the
+/// with a TapPass <c>type</c> URI, <c>instance</c> (the request path), the trace id (see <see cref="ProblemTraceId"/>), the decision's fields and the
 /// correlation ids as extensions. Logs each mapped exception once (the framework does not log handled exceptions).
 /// Other exceptions are left to the next handler.
 /// </summary>
@@ -19,9 +19,13 @@ internal sealed class TapPassExceptionHandler(
     IProblemDetailsService problemDetails,
     IOptions<TapPassOptions> options,
     TimeProvider timeProvider,
+    IOptions<HttpJsonOptions> jsonOptions,
     ILogger<TapPassExceptionHandler> logger) : IExceptionHandler
 {
     private readonly TapPassOptions _options = options.Value;
+
+    /// <summary>The name of the trace id member of problem bodies (see <see cref="ProblemTraceId"/>).</summary>
+    public string TraceIdMember { get; } = ProblemTraceId.MemberName(jsonOptions.Value);
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -39,7 +43,7 @@ internal sealed class TapPassExceptionHandler(
             session?.ObserveTask(decision.TaskId);
         }
 
-        var problem = TapPassProblemFactory.Create(tapPass, httpContext, session, _options, timeProvider, out var retryAfter);
+        var problem = TapPassProblemFactory.Create(tapPass, httpContext, session, _options, timeProvider, TraceIdMember, out var retryAfter);
         var status = problem.Status!.Value;
         httpContext.Response.StatusCode = status;
         if (retryAfter is { } seconds && status == StatusCodes.Status503ServiceUnavailable)
@@ -92,6 +96,7 @@ internal static class TapPassProblemFactory
         TapPassSession? session,
         TapPassOptions options,
         TimeProvider timeProvider,
+        string traceIdMember,
         out int? retryAfterSeconds)
     {
         retryAfterSeconds = null;
@@ -164,7 +169,8 @@ internal static class TapPassProblemFactory
                 break;
         }
 
-        AddCorrelation(problem, exception as GovernanceDecision, session, httpContext);
+        AddCorrelation(problem, exception as GovernanceDecision, session);
+        ProblemTraceId.Add(problem, traceIdMember, httpContext);
         ApplyCustomMappings(problem, exception, httpContext, options);
         return problem;
     }
@@ -177,7 +183,7 @@ internal static class TapPassProblemFactory
         problem.Detail = detail;
     }
 
-    private static void AddCorrelation(ProblemDetails problem, GovernanceDecision? decision, TapPassSession? session, HttpContext httpContext)
+    private static void AddCorrelation(ProblemDetails problem, GovernanceDecision? decision, TapPassSession? session)
     {
         var ext = problem.Extensions;
         AddIfSet(ext, "session_id", decision?.SessionId ?? session?.SessionId);
@@ -189,8 +195,6 @@ internal static class TapPassProblemFactory
         {
             ext["classification"] = classification.ToWire();
         }
-
-        ext["traceId"] = Activity.Current?.Id ?? httpContext.TraceIdentifier;
     }
 
     private static void ApplyCustomMappings(ProblemDetails problem, TapPassException exception, HttpContext httpContext, TapPassOptions options)

@@ -138,7 +138,7 @@ internal sealed class TapPassMiddleware
             Instance = context.Request.PathBase.Add(context.Request.Path).Value is { Length: > 0 } path ? path : "/",
         };
         problem.Extensions["header"] = header;
-        problem.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
+        ProblemTraceId.Add(problem, _exceptionHandler.TraceIdMember, context);
         if (!await _problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
         {
             await TypedResults.Problem(problem).ExecuteAsync(context).ConfigureAwait(false);
