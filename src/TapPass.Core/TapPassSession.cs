@@ -25,7 +25,10 @@ public sealed class TapPassSession
         AutoOpened = autoOpened;
     }
 
-    /// <summary>The session in force for the current asynchronous flow, or null.</summary>
+    /// <summary>
+    /// The session in force for the current asynchronous flow, or null: also null in work that started inside a scope
+    /// (or request) once that scope has ended.
+    /// </summary>
     public static TapPassSession? Current => CurrentSession.Value is { } session && Volatile.Read(ref session._ended) == 0 ? session : null;
 
     /// <summary>Session id (<c>ses_…</c>): given at <see cref="Begin(string?, string?, string?)"/> or assigned by the gateway on the first call.</summary>
