@@ -6,11 +6,12 @@ using Microsoft.AspNetCore.Mvc;
 namespace TapPass.AspNetCore.Errors;
 
 /// <summary>
-/// The trace id member of TapPass problem bodies, named and valued as ASP.NET Core's own: its problem writer adds
-/// <c>traceId</c> spelled by the application's JSON naming policy (<c>trace_id</c> under snake_case) with
-/// <c>Activity.Current?.Id ?? HttpContext.TraceIdentifier</c>, unless the problem already has that member. TapPass sets
-/// that same member, so a body carries exactly one trace id whichever writer runs, the fallback
-/// (<c>TypedResults.Problem</c>, which adds none) included, and it is spelled like the application's other problems.
+/// The trace id of TapPass problem bodies is the framework's: its problem writers add one when the problem has none
+/// (<c>Activity.Current?.Id ?? HttpContext.TraceIdentifier</c>), the minimal-API writer as <c>traceId</c> spelled by the
+/// application's JSON naming policy (<c>trace_id</c> under snake_case), the MVC writer of <c>[ApiController]</c>
+/// endpoints as <c>traceId</c>. TapPass therefore sets none before handing a problem to <c>IProblemDetailsService</c>
+/// (a member of its own would sit next to the writer's whenever the spellings differ), and adds this one, spelled as
+/// the minimal-API writer would, only when no writer accepted the request and it writes the problem itself.
 /// </summary>
 internal static class ProblemTraceId
 {

@@ -24,7 +24,7 @@ internal sealed class TapPassExceptionHandler(
 {
     private readonly TapPassOptions _options = options.Value;
 
-    /// <summary>The name of the trace id member of problem bodies (see <see cref="ProblemTraceId"/>).</summary>
+    /// <summary>The name of the trace id member when TapPass writes a problem itself (see <see cref="ProblemTraceId"/>).</summary>
     public string TraceIdMember { get; } = ProblemTraceId.MemberName(jsonOptions.Value);
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
@@ -43,7 +43,7 @@ internal sealed class TapPassExceptionHandler(
             session?.ObserveTask(decision.TaskId);
         }
 
-        var problem = TapPassProblemFactory.Create(tapPass, httpContext, session, _options, timeProvider, TraceIdMember, out var retryAfter);
+        var problem = TapPassProblemFactory.Create(tapPass, httpContext, session, _options, timeProvider, out var retryAfter);
         var status = problem.Status!.Value;
         httpContext.Response.StatusCode = status;
         if (retryAfter is { } seconds && status == StatusCodes.Status503ServiceUnavailable)
@@ -56,7 +56,9 @@ internal sealed class TapPassExceptionHandler(
         var context = new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = tapPass };
         if (!await problemDetails.TryWriteAsync(context).ConfigureAwait(false))
         {
-            // No writer accepted the request (e.g. an Accept header without JSON): still answer with the problem.
+            // No writer accepted the request (e.g. an Accept header without JSON): still answer with the problem, with the
+            // trace id a writer would have added (the result type adds none).
+            ProblemTraceId.Add(problem, TraceIdMember, httpContext);
             await TypedResults.Problem(problem).ExecuteAsync(httpContext).ConfigureAwait(false);
         }
 
@@ -96,7 +98,6 @@ internal static class TapPassProblemFactory
         TapPassSession? session,
         TapPassOptions options,
         TimeProvider timeProvider,
-        string traceIdMember,
         out int? retryAfterSeconds)
     {
         retryAfterSeconds = null;
@@ -170,7 +171,6 @@ internal static class TapPassProblemFactory
         }
 
         AddCorrelation(problem, exception as GovernanceDecision, session);
-        ProblemTraceId.Add(problem, traceIdMember, httpContext);
         ApplyCustomMappings(problem, exception, httpContext, options);
         return problem;
     }

@@ -138,9 +138,9 @@ internal sealed class TapPassMiddleware
             Instance = context.Request.PathBase.Add(context.Request.Path).Value is { Length: > 0 } path ? path : "/",
         };
         problem.Extensions["header"] = header;
-        ProblemTraceId.Add(problem, _exceptionHandler.TraceIdMember, context);
         if (!await _problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
         {
+            ProblemTraceId.Add(problem, _exceptionHandler.TraceIdMember, context);
             await TypedResults.Problem(problem).ExecuteAsync(context).ConfigureAwait(false);
         }
     }
