@@ -3,18 +3,19 @@ namespace TapPass;
 /// <summary>
 /// The ambient TapPass session: calls made inside a <see cref="Begin(string?, string?, string?)"/> scope (or an ASP.NET Core request with
 /// <c>UseTapPass()</c>) send its ids as headers, and ids the gateway assigns are recorded on it.
-/// Backed by an <see cref="AsyncLocal{T}"/> holding a small holder that is cleared when the scope ends, so work that
-/// outlives the scope sees <see langword="null"/> instead of a stale session.
+/// Backed by an <see cref="AsyncLocal{T}"/> holding the session itself, which is marked ended when its scope ends, so work
+/// that captured the scope's execution context and outlives it sees <see langword="null"/> instead of a stale session.
 /// </summary>
 public sealed class TapPassSession
 {
     private const int MaxIdLength = 128;
-    private static readonly AsyncLocal<Holder?> CurrentHolder = new();
+    private static readonly AsyncLocal<TapPassSession?> CurrentSession = new();
 
     private string? _sessionId;
     private string? _agentUuid;
     private string? _taskId;
     private string? _auditUrl;
+    private int _ended;
 
     private TapPassSession(string? sessionId, string? agentUuid, string? taskId, bool autoOpened)
     {
@@ -24,8 +25,11 @@ public sealed class TapPassSession
         AutoOpened = autoOpened;
     }
 
-    /// <summary>The session in force for the current asynchronous flow, or null.</summary>
-    public static TapPassSession? Current => CurrentHolder.Value?.Session;
+    /// <summary>
+    /// The session in force for the current asynchronous flow, or null: also null in work that started inside a scope
+    /// (or request) once that scope has ended.
+    /// </summary>
+    public static TapPassSession? Current => CurrentSession.Value is { } session && Volatile.Read(ref session._ended) == 0 ? session : null;
 
     /// <summary>Session id (<c>ses_…</c>): given at <see cref="Begin(string?, string?, string?)"/> or assigned by the gateway on the first call.</summary>
     public string? SessionId => Volatile.Read(ref _sessionId);
@@ -75,10 +79,24 @@ public sealed class TapPassSession
             throw new ArgumentException("Task id must be 1-128 characters of [A-Za-z0-9_-].", nameof(taskId));
         }
 
-        var previous = CurrentHolder.Value;
-        var holder = new Holder { Session = new TapPassSession(sessionId, agentUuid, taskId, autoOpened) };
-        CurrentHolder.Value = holder;
-        return new TapPassSessionScope(holder, previous);
+        var previous = CurrentSession.Value;
+        var session = new TapPassSession(sessionId, agentUuid, taskId, autoOpened);
+        CurrentSession.Value = session;
+        return new TapPassSessionScope(session, previous);
+    }
+
+    /// <summary>
+    /// Makes an already validated session ambient without a scope to undo it: for a caller that is itself an
+    /// <see langword="async"/> method, whose return restores the caller's execution context anyway. The caller must
+    /// call <see cref="TryEnd"/> when the session ends, so flows that captured it see <see langword="null"/>.
+    /// </summary>
+    /// <remarks>Saves the second write of the ambient value (a new execution context and value map) that a scope's
+    /// dispose costs when other async-local values are present.</remarks>
+    internal static TapPassSession Enter(string? sessionId, string? agentUuid, string? taskId, bool autoOpened)
+    {
+        var session = new TapPassSession(sessionId, agentUuid, taskId, autoOpened);
+        CurrentSession.Value = session;
+        return session;
     }
 
     /// <summary>True for a session or task id of 1-128 characters from <c>[A-Za-z0-9_-]</c>.</summary>
@@ -155,41 +173,53 @@ public sealed class TapPassSession
         }
     }
 
-    internal static void End(Holder holder, Holder? previous)
-    {
-        holder.Session = null;
-        CurrentHolder.Value = previous;
-    }
+    /// <summary>Marks the session ended: <see cref="Current"/> is null from now on in every flow that holds it.</summary>
+    /// <returns>True for the call that ended it; false if it had already ended.</returns>
+    internal bool TryEnd() => Interlocked.Exchange(ref _ended, 1) == 0;
 
-    internal sealed class Holder
+    /// <summary>Ends <paramref name="session"/> and makes <paramref name="previous"/> ambient again, once.</summary>
+    internal static void End(TapPassSession session, TapPassSession? previous)
     {
-        public TapPassSession? Session;
+        if (session.TryEnd())
+        {
+            CurrentSession.Value = previous;
+        }
     }
 }
 
-/// <summary>A session scope started by <see cref="TapPassSession.Begin(string?, string?, string?)"/>. Dispose to end it.</summary>
-public sealed class TapPassSessionScope : IDisposable
+/// <summary>
+/// A session scope started by <see cref="TapPassSession.Begin(string?, string?, string?)"/>. Dispose it to end the scope:
+/// <c>using var scope = TapPassSession.Begin(...);</c>
+/// </summary>
+/// <remarks>
+/// A value type, so a scope costs no allocation of its own. Ending is tied to the session, not to this value: the first
+/// <see cref="Dispose"/> of any copy ends the scope, later ones do nothing. <c>default</c> has no session and its
+/// <see cref="Dispose"/> does nothing.
+/// </remarks>
+public readonly struct TapPassSessionScope : IDisposable
 {
-    private readonly TapPassSession.Holder _holder;
-    private readonly TapPassSession.Holder? _previous;
-    private int _disposed;
+    private readonly TapPassSession? _session;
+    private readonly TapPassSession? _previous;
 
-    internal TapPassSessionScope(TapPassSession.Holder holder, TapPassSession.Holder? previous)
+    internal TapPassSessionScope(TapPassSession session, TapPassSession? previous)
     {
-        _holder = holder;
+        _session = session;
         _previous = previous;
-        Session = holder.Session!;
     }
 
     /// <summary>The session of this scope.</summary>
-    public TapPassSession Session { get; }
+    /// <exception cref="InvalidOperationException">The scope is <c>default</c>, not one returned by <c>Begin</c>.</exception>
+    public TapPassSession Session => _session ?? throw new InvalidOperationException("This TapPassSessionScope was not returned by TapPassSession.Begin.");
 
-    /// <summary>Ends the scope: the session is cleared for every flow that captured it, and the outer scope is restored.</summary>
+    /// <summary>
+    /// Ends the scope: the session is cleared for every flow that captured it, and the outer scope's session (or none)
+    /// is ambient again in this flow.
+    /// </summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (_session is { } session)
         {
-            TapPassSession.End(_holder, _previous);
+            TapPassSession.End(session, _previous);
         }
     }
 }

@@ -39,6 +39,30 @@ public sealed class MvcControllerTests
         body.GetProperty("instance").GetString().Should().Be("/mvc/chat");
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Controller_DecisionProblem_HasExactlyOneTraceId_SpelledAsTheMvcWriterSpellsIt(bool snakeCase)
+    {
+        await using var host = await TestHost.StartAsync(
+            app => app.MapControllers(),
+            services: b =>
+            {
+                var mvc = b.Services.AddControllers().AddApplicationPart(typeof(GovernedController).Assembly);
+                if (snakeCase)
+                {
+                    b.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+                    mvc.AddJsonOptions(o => o.JsonSerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+                }
+            });
+
+        var response = await host.Client.PostAsync("/mvc/chat", null);
+        var body = await TestHost.ReadJsonAsync(response);
+
+        response.StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        Errors.TraceIdMemberTests.TraceIdMembers(body).Should().Equal(["traceId"], "the MVC problem writer of [ApiController] endpoints adds it so, whatever the naming policy: " + body);
+    }
+
     [Fact]
     public async Task Controller_GetsTheInjectedAgent()
     {

@@ -98,6 +98,149 @@ public sealed class TapPassSessionTests
     }
 
     [Fact]
+    public async Task LeakedContinuation_OfAnEndedScope_SeesNull_EvenThoughItsContextStillHoldsTheSession()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<(TapPassSession? Before, TapPassSession? After)> leaked;
+        TapPassSession session;
+        using (var scope = TapPassSession.Begin("ses_leak"))
+        {
+            session = scope.Session;
+            leaked = Task.Run(async () =>
+            {
+                var before = TapPassSession.Current;
+                await release.Task;
+                return (before, TapPassSession.Current);
+            });
+            await Task.Delay(1);
+        }
+
+        release.SetResult();
+        var (before, after) = await leaked;
+
+        before.Should().BeSameAs(session);
+        after.Should().BeNull("the scope ended; the flow that captured it must not see a stale session");
+    }
+
+    [Fact]
+    public async Task LeakedContinuation_OfAnEndedInnerScope_SeesNull_NotTheOuterSession()
+    {
+        using var outer = TapPassSession.Begin("ses_outer2");
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task<TapPassSession?> leaked;
+        using (TapPassSession.Begin("ses_inner2"))
+        {
+            leaked = Task.Run(async () =>
+            {
+                await release.Task;
+                return TapPassSession.Current;
+            });
+        }
+
+        TapPassSession.Current.Should().BeSameAs(outer.Session);
+        release.SetResult();
+        (await leaked).Should().BeNull("its captured session is the inner one, which has ended");
+    }
+
+    [Fact]
+    public void NestedScopes_ThreeLevels_EachDisposeRestoresItsOuter_AndOuterSessionsStayLive()
+    {
+        using var first = TapPassSession.Begin("ses_l1");
+        var second = TapPassSession.Begin("ses_l2");
+        var third = TapPassSession.Begin("ses_l3");
+        TapPassSession.Current.Should().BeSameAs(third.Session);
+
+        third.Dispose();
+        TapPassSession.Current.Should().BeSameAs(second.Session);
+        second.Dispose();
+        TapPassSession.Current.Should().BeSameAs(first.Session);
+    }
+
+    [Fact]
+    public void DisposingACopyOfAScopeTwice_EndsItOnce_AndDoesNotUndoALaterScope()
+    {
+        using var outer = TapPassSession.Begin("ses_o");
+        var scope = TapPassSession.Begin("ses_s");
+        var copy = scope;
+        scope.Dispose();
+        using var later = TapPassSession.Begin("ses_later");
+
+        copy.Dispose();
+
+        TapPassSession.Current.Should().BeSameAs(later.Session, "a second dispose of the same scope must not restore its outer session over a newer scope");
+    }
+
+    [Fact]
+    public void Dispose_InAFlowWhereTheScopeWasBegunByASynchronousCaller_RestoresTheOuterSession()
+    {
+        TapPassSessionScope Start() => TapPassSession.Begin("ses_sync_helper");
+
+        using var outer = TapPassSession.Begin("ses_sync_outer");
+        using (var inner = Start())
+        {
+            TapPassSession.Current.Should().BeSameAs(inner.Session, "a scope begun in a synchronous helper stays ambient in its caller");
+        }
+
+        TapPassSession.Current.Should().BeSameAs(outer.Session);
+    }
+
+    [Fact]
+    public void DefaultScope_DisposeDoesNothing_AndSessionThrows()
+    {
+        using var outer = TapPassSession.Begin("ses_default");
+        var empty = default(TapPassSessionScope);
+
+        empty.Dispose();
+
+        TapPassSession.Current.Should().BeSameAs(outer.Session);
+        FluentActions.Invoking(() => empty.Session).Should().Throw<InvalidOperationException>();
+    }
+
+    [Fact]
+    public async Task Enter_WithinAnAsyncMethod_IsUndoneForTheCallerByTheMethodReturn_AndTryEndHidesItFromCapturedFlows()
+    {
+        TapPassSession? seenInside = null;
+        var captured = new List<Task<TapPassSession?>>();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task RunAsync(bool yield)
+        {
+            var session = TapPassSession.Enter("ses_enter", null, null, autoOpened: false);
+            try
+            {
+                captured.Add(Task.Run(async () =>
+                {
+                    await release.Task;
+                    return TapPassSession.Current;
+                }));
+                if (yield)
+                {
+                    await Task.Yield();
+                }
+
+                seenInside = TapPassSession.Current;
+            }
+            finally
+            {
+                session.TryEnd();
+            }
+        }
+
+        foreach (var yield in new[] { false, true })
+        {
+            TapPassSession.Current.Should().BeNull();
+            var run = RunAsync(yield);
+            TapPassSession.Current.Should().BeNull("the async method's return restores the caller's context, synchronous completion or not");
+            await run;
+            TapPassSession.Current.Should().BeNull();
+            seenInside!.SessionId.Should().Be("ses_enter");
+        }
+
+        release.SetResult();
+        (await Task.WhenAll(captured)).Should().HaveCount(2).And.OnlyContain(s => s == null);
+    }
+
+    [Fact]
     public void Begin_MalformedIds_Throw()
     {
         FluentActions.Invoking(() => TapPassSession.Begin("ses bad")).Should().Throw<ArgumentException>();

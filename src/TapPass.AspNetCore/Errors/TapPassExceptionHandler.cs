@@ -1,18 +1,17 @@
-using System.Diagnostics;
 using System.Globalization;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
+using HttpJsonOptions = Microsoft.AspNetCore.Http.Json.JsonOptions;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using TapPass.AspNetCore.Sessions;
 using TapPass.Transport;
 
 namespace TapPass.AspNetCore.Errors;
 
 /// <summary>
 /// Writes every <see cref="TapPassException"/> as an RFC 9457 ProblemDetails through <see cref="IProblemDetailsService"/>,
-/// with a TapPass <c>type</c> URI, <c>instance</c> (the request path), <c>traceId</c>, the decision's fields and the
+/// with a TapPass <c>type</c> URI, <c>instance</c> (the request path), the trace id (see <see cref="ProblemTraceId"/>), the decision's fields and the
 /// correlation ids as extensions. Logs each mapped exception once (the framework does not log handled exceptions).
 /// Other exceptions are left to the next handler.
 /// </summary>
@@ -20,9 +19,13 @@ internal sealed class TapPassExceptionHandler(
     IProblemDetailsService problemDetails,
     IOptions<TapPassOptions> options,
     TimeProvider timeProvider,
+    IOptions<HttpJsonOptions> jsonOptions,
     ILogger<TapPassExceptionHandler> logger) : IExceptionHandler
 {
     private readonly TapPassOptions _options = options.Value;
+
+    /// <summary>The name of the trace id member when TapPass writes a problem itself (see <see cref="ProblemTraceId"/>).</summary>
+    public string TraceIdMember { get; } = ProblemTraceId.MemberName(jsonOptions.Value);
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -32,7 +35,7 @@ internal sealed class TapPassExceptionHandler(
             return false;
         }
 
-        var session = httpContext.Features.Get<TapPassRequestFeature>()?.Session ?? TapPassSession.Current;
+        var session = httpContext.Features.Get<TapPassSession>() ?? TapPassSession.Current;
         if (tapPass is GovernanceDecision decision)
         {
             // Ids the gateway assigned travel on the decision; record them so the response headers reflect them.
@@ -53,7 +56,9 @@ internal sealed class TapPassExceptionHandler(
         var context = new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = tapPass };
         if (!await problemDetails.TryWriteAsync(context).ConfigureAwait(false))
         {
-            // No writer accepted the request (e.g. an Accept header without JSON): still answer with the problem.
+            // No writer accepted the request (e.g. an Accept header without JSON): still answer with the problem, with the
+            // trace id a writer would have added (the result type adds none).
+            ProblemTraceId.Add(problem, TraceIdMember, httpContext);
             await TypedResults.Problem(problem).ExecuteAsync(httpContext).ConfigureAwait(false);
         }
 
@@ -165,7 +170,7 @@ internal static class TapPassProblemFactory
                 break;
         }
 
-        AddCorrelation(problem, exception as GovernanceDecision, session, httpContext);
+        AddCorrelation(problem, exception as GovernanceDecision, session);
         ApplyCustomMappings(problem, exception, httpContext, options);
         return problem;
     }
@@ -178,7 +183,7 @@ internal static class TapPassProblemFactory
         problem.Detail = detail;
     }
 
-    private static void AddCorrelation(ProblemDetails problem, GovernanceDecision? decision, TapPassSession? session, HttpContext httpContext)
+    private static void AddCorrelation(ProblemDetails problem, GovernanceDecision? decision, TapPassSession? session)
     {
         var ext = problem.Extensions;
         AddIfSet(ext, "session_id", decision?.SessionId ?? session?.SessionId);
@@ -190,8 +195,6 @@ internal static class TapPassProblemFactory
         {
             ext["classification"] = classification.ToWire();
         }
-
-        ext["traceId"] = Activity.Current?.Id ?? httpContext.TraceIdentifier;
     }
 
     private static void ApplyCustomMappings(ProblemDetails problem, TapPassException exception, HttpContext httpContext, TapPassOptions options)

@@ -6,7 +6,7 @@ using TapPass.AspNetCore.Errors;
 namespace TapPass.AspNetCore.Sessions;
 
 /// <summary>
-/// Sets the ambient <see cref="TapPassSession"/> for each request and clears it in <c>finally</c>, so nothing leaks
+/// Sets the ambient <see cref="TapPassSession"/> for each request and ends it in <c>finally</c>, so nothing leaks
 /// into another request or into work that outlives this one. A request carrying session headers joins that session;
 /// one without them runs in an empty session the gateway fills on the first call, or, with
 /// <see cref="TapPassMiddlewareOptions.AutoOpenSession"/>, in a session opened for it and closed once the response
@@ -56,23 +56,26 @@ internal sealed class TapPassMiddleware
             : InvokeInSessionAsync(context, headers.SessionId, headers.AgentUuid, headers.TaskId, autoOpened: false, auditUrl: null);
     }
 
-    // The scope begins inside this async method, so the ambient value is set in the request's own execution context
-    // and never in the caller's (the server's connection loop).
+    // Per request this costs the session (also the request feature; the OnStarting state is the HttpContext) and the
+    // runtime's write of the ambient value (a new ExecutionContext and async-local value map). The session is entered
+    // inside this async method, so it is ambient only in the request's own execution context: the method's return
+    // restores the caller's (the server's connection loop) without a second async-local write, and ending the session
+    // in finally makes Current null for work that captured it and outlives the request. Synchronous completion neither
+    // boxes this state machine nor allocates a Task.
     private async Task InvokeInSessionAsync(HttpContext context, string? sessionId, string? agentUuid, string? taskId, bool autoOpened, string? auditUrl)
     {
-        var scope = TapPassSession.Begin(sessionId, agentUuid, taskId, autoOpened);
+        var session = TapPassSession.Enter(sessionId, agentUuid, taskId, autoOpened);
         try
         {
             if (auditUrl is not null)
             {
-                scope.Session.Observe(sessionId, agentUuid, auditUrl);
+                session.Observe(sessionId, agentUuid, auditUrl);
             }
 
-            var feature = new TapPassRequestFeature(context, scope.Session);
-            context.Features.Set(feature);
+            context.Features.Set(session);
             if (_emitHeaders)
             {
-                context.Response.OnStarting(TapPassRequestFeature.OnStarting, feature);
+                context.Response.OnStarting(SessionResponseHeaders.OnStarting, context);
             }
 
             await _next(context).ConfigureAwait(false);
@@ -87,7 +90,7 @@ internal sealed class TapPassMiddleware
         }
         finally
         {
-            scope.Dispose();
+            session.TryEnd();
         }
     }
 
@@ -135,9 +138,9 @@ internal sealed class TapPassMiddleware
             Instance = context.Request.PathBase.Add(context.Request.Path).Value is { Length: > 0 } path ? path : "/",
         };
         problem.Extensions["header"] = header;
-        problem.Extensions["traceId"] = System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
         if (!await _problemDetails.TryWriteAsync(new ProblemDetailsContext { HttpContext = context, ProblemDetails = problem }).ConfigureAwait(false))
         {
+            ProblemTraceId.Add(problem, _exceptionHandler.TraceIdMember, context);
             await TypedResults.Problem(problem).ExecuteAsync(context).ConfigureAwait(false);
         }
     }

@@ -146,7 +146,8 @@ internal static class SampleHttp
         body.GetProperty("instance").GetString().Should().Be(instance);
         body.GetProperty("agent_uuid").GetString().Should().Be(SampleIds.EmbeddedAgentUuid);
         body.GetProperty("pipeline_uuid").GetString().Should().StartWith("pl_");
-        body.GetProperty("traceId").GetString().Should().NotBeNullOrEmpty();
+        Errors.TraceIdMemberTests.TraceIdMembers(body).Should().Equal(["trace_id"], "one trace id, spelled by the sample's snake_case policy like its other members");
+        body.GetProperty("trace_id").GetString().Should().NotBeNullOrEmpty();
         response.Headers.GetValues("X-TapPass-Agent-Uuid").Should().Equal(SampleIds.EmbeddedAgentUuid);
         if (inSession)
         {

@@ -157,7 +157,8 @@ public sealed class SampleUnavailableTests(UnreachableSampleFactory factory) : I
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
         problem.GetProperty("type").GetString().Should().Be(TapPassProblemTypes.GovernanceUnavailable);
         problem.GetProperty("instance").GetString().Should().Be(path);
-        problem.GetProperty("traceId").GetString().Should().NotBeNullOrEmpty();
+        Errors.TraceIdMemberTests.TraceIdMembers(problem).Should().Equal("trace_id");
+        problem.GetProperty("trace_id").GetString().Should().NotBeNullOrEmpty();
         problem.TryGetProperty("pipeline_uuid", out _).Should().BeFalse("no governance decision was taken");
         response.Headers.RetryAfter.Should().BeNull("only break-glass sets Retry-After");
         outbox.Sent.Count.Should().Be(sent);

@@ -37,6 +37,20 @@ public sealed class SampleDecisionTests(SampleFactory factory) : IClassFixture<S
     }
 
     [Fact]
+    public async Task Chat_PolicyBlock403_BodyHasExactlyOneTraceId_SpelledSnakeCaseLikeTheFrameworksOwnProblems()
+    {
+        using var client = factory.CreateClient();
+
+        var blocked = await JsonAsync(await ChatAsync(client, "Show me all credit cards"));
+        var notFound = await JsonAsync(await client.GetAsync("/approvals/apr_does_not_exist"));
+
+        blocked.GetProperty("status").GetInt32().Should().Be(403);
+        Errors.TraceIdMemberTests.TraceIdMembers(blocked).Should().Equal("trace_id");
+        notFound.GetProperty("status").GetInt32().Should().Be(404);
+        Errors.TraceIdMemberTests.TraceIdMembers(notFound).Should().Equal(["trace_id"], "the framework's own problem bodies in the sample name it the same way");
+    }
+
+    [Fact]
     public async Task SendEmail_OutsideTheInternalDomain_PolicyBlock403ByEmailPolicy_NothingSent_AuditsToolDecidedBlock()
     {
         using var client = factory.CreateClient();
