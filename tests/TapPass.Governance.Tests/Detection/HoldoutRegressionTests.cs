@@ -75,7 +75,7 @@ public sealed class HoldoutRegressionTests
     [Theory]
     [InlineData("Lösenordet till kontot är Qwerty2025#9 tills vidare.", "Qwerty2025#9")]
     [InlineData("Passordet er Fjord2024! inntil videre.", "Fjord2024!")]
-    [InlineData("Hasło do serwera to Midsommar249 i proszę go nikomu nie podawać.", "Midsommar249")]
+    [InlineData("Haslo do serwera to Midsommar249 i prosze go nikomu nie podawac.", "Midsommar249")]
     [InlineData("Salasana on Sauna1987# huomiseen asti.", "Sauna1987#")]
     public void Detect_PasswordInNordicOrPolishProse_IsTheValueOnly(string text, string expected) =>
         Secrets(text).Should().Equal(expected);
