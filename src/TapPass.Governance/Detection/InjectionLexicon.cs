@@ -291,9 +291,12 @@ internal static class InjectionLexicon
         MaxStem = stems.Keys.Max(k => k.Length);
         CjkEntries = Cjk.SelectMany(c => c.Words.Select(w => (w, c.Concept))).ToArray();
 
-        // Short ASCII triggers ("ge", "gi", "ver", "yaz", "ora", "poi", "nyt") would open the gate on most English text;
-        // texts with them but no longer trigger are English in practice.
-        AsciiTriggers = SearchValues.Create(triggers.Where(t => t.Length >= 4).ToArray(), StringComparison.OrdinalIgnoreCase);
+        // Short ASCII triggers ("ora", "poi", "nyt", "yaz") and those inside common English words ("ignora" in
+        // ignorant, "dime" in dimension, "toon" in cartoon) would open the gate on most English text; such texts
+        // are still analysed when they hold another trigger or any non-ASCII character.
+        string[] englishLike = ["ignora", "dime", "dame", "visa", "toon", "unut", "liste", "donne", "olej", "uyma"];
+        AsciiTriggers = SearchValues.Create(
+            triggers.Where(t => t.Length >= 4 && Array.IndexOf(englishLike, t) < 0).ToArray(), StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>Whether <paramref name="text"/> may hold a combination (cheap gate).</summary>
