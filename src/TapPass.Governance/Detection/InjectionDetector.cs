@@ -210,7 +210,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("fake_delimiter", Category.Delimiter, 0.45, P.JsonSystemRoleAt(), "role");
 
         // Indirect injection: text addressed to the AI inside documents, e-mails, pages and tool output.
-        At("indirect_injection", Category.Indirect, 0.5, P.AddressedToAi(), "dear", "attention", "note", "message", "memo", "notice", "system", "urgent", "instruction", "instructions", "p", "ps", "important", "reminder");
+        At("indirect_injection", Category.Indirect, 0.5, P.AddressedToAi(), "dear", "attention", "note", "message", "memo", "notice", "instruction", "instructions", "p", "ps", "important", "reminder");
         At("indirect_injection", Category.Weak, 0.15, P.GreetingToAi(), "hey", "hello", "hi", "yo", "greetings");
         At("indirect_injection", Category.Indirect, 0.5, P.AiReadingThisAt(), "reading", "processing", "summarizing", "summarising", "parsing", "analyzing", "analysing", "viewing", "seeing", "reviewing", "translating", "crawling", "indexing", "ingesting");
         At("indirect_injection", Category.Indirect, 0.5, P.IfYouAreAnAiAt(), "if");
@@ -249,13 +249,14 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("disable_safety", Category.Payload, 0.35, P.DisableSafety(), "turn", "disable", "deactivate", "remove", "bypass", "switch", "circumvent", "suspend", "lift", "drop");
 
         // Generalised override families: instructions declared void or a test, new instructions that supersede.
-        At("direct_override", Category.Override, 0.8, P.InstructionsGivenVoid(), "the", "any", "all", "those", "these", "your");
-        At("direct_override", Category.Override, 0.45, P.PriorPromptWasATest(), "the", "your", "all");
-        At("new_instructions", Category.Override, 0.6, P.NewInstructionsSupersede(), "new", "updated", "these", "this", "the", "my", "your");
+        // Anchored on their rare required words (whole-text scans), not on "the": prose is full of articles.
+        Scan("direct_override", Category.Override, 0.8, P.InstructionsGivenVoid(), "cancelled", "canceled", "void", "null", "revoked", "invalid", "overridden", "superseded", "lifted", "suspended", "obsolete", "longer");
+        Scan("direct_override", Category.Override, 0.45, P.PriorPromptWasATest(), "test", "drill", "fake", "decoy", "placeholder", "dummy", "simulation", "exercise");
+        Scan("new_instructions", Category.Override, 0.6, P.NewInstructionsSupersede(), "supersede", "supersedes", "replace", "replaces", "override", "overrides", "cancel", "cancels", "precedence", "outrank", "outranks");
         At("disable_safety", Category.Hijack, 0.4, P.SafetyDisabledByAuthority(), "safety", "content", "moderation", "guardrail", "guardrails", "restrictions", "filters", "censorship");
         At("response_manipulation", Category.Payload, 0.35, P.ScamMessage(), "tell", "inform", "warn", "notify", "convince", "remind");
-        At("response_manipulation", Category.Payload, 0.3, P.ProductClaim(), "say", "state", "claim", "assert", "answer", "reply", "respond", "write", "insist", "confirm");
-        At("unrequested_action", Category.Payload, 0.4, P.BypassVerification(), "approve", "process", "authorize", "authorise", "accept", "transfer", "release", "grant", "issue", "pay", "confirm", "execute", "complete", "wire", "reset", "unlock", "refund");
+        At("response_manipulation", Category.Payload, 0.3, P.ProductClaim(), "say", "state", "claim", "assert", "insist", "confirm");
+        Scan("unrequested_action", Category.Payload, 0.4, P.BypassVerification(), "without");
 
         // Framing of encoded payloads.
         At("decode_and_execute", Category.Framing, 0.35, P.DecodeAndExecuteAt(), "decode", "decipher", "unscramble", "translate", "convert", "interpret", "reverse", "read", "rot13", "follow", "execute", "obey", "carry", "do", "perform", "run", "base64", "hex", "encoded", "obfuscated", "reversed");
