@@ -61,7 +61,7 @@ internal sealed class InjectionDetector : IInjectionDetector
     private static readonly Rule[] Rules;
 
     /// <summary>What a word of the text means to the rules: anchors, required words, start of a discussion phrase.</summary>
-    private sealed record WordInfo(int[] Rules, UInt128 Required, string[]? MetaPhrases);
+    private sealed record WordInfo(int[] Rules, UInt128 Required, string[]? MetaPhrases, bool LexiconTrigger);
 
     /// <summary>Words of interest (case-insensitive): anchor words, required words and discussion vocabulary.</summary>
     private static readonly FrozenDictionary<string, WordInfo>.AlternateLookup<ReadOnlySpan<char>> Words;
@@ -405,7 +405,8 @@ internal sealed class InjectionDetector : IInjectionDetector
             (':', Bit(P.RoleLineAt()) | Bit(P.JsonSystemRoleAt()) | Bit(P.BracketedRoleAt())),
             ('(', Bit(P.CallFunctionSyntaxAt())),
         ];
-        var keys = anchored.Keys.Concat(required.Keys).Concat(meta.Keys).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        var lexiconTriggers = new HashSet<string>(InjectionLexicon.AsciiTriggerWords, StringComparer.OrdinalIgnoreCase);
+        var keys = anchored.Keys.Concat(required.Keys).Concat(meta.Keys).Concat(lexiconTriggers).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         foreach (var k in keys)
         {
             uint h = 0;
@@ -419,7 +420,8 @@ internal sealed class InjectionDetector : IInjectionDetector
                 k => new WordInfo(
                     anchored.TryGetValue(k, out var r) ? r.Order().ToArray() : [],
                     required.GetValueOrDefault(k),
-                    meta.TryGetValue(k, out var m) ? m.ToArray() : null),
+                    meta.TryGetValue(k, out var m) ? m.ToArray() : null,
+                    lexiconTriggers.Contains(k)),
                 StringComparer.OrdinalIgnoreCase)
             .GetAlternateLookup<ReadOnlySpan<char>>();
         var symbols = bySymbol.ToArray();
@@ -472,7 +474,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         var state = new ScoreState(Rules.Length);
         Evaluate(text, ref state);
         var lexical = false;
-        if (InjectionLexicon.MayApply(text)) lexical = AddLexicon(text, ref state);
+        if (state.LexiconGate || !Ascii.IsValid(text)) lexical = AddLexicon(text, ref state);
         AddMarkerWithInstruction(lexical, ref state);
 
         state.BaseProduct = state.Product;
@@ -542,6 +544,9 @@ internal sealed class InjectionDetector : IInjectionDetector
         public bool QuotesComputed;
         public bool Meta;
 
+        /// <summary>A word of another language that can start a lexicon combination was seen.</summary>
+        public bool LexiconGate;
+
         /// <summary>A pattern ran out of time: reported as a signal; the score keeps what was found.</summary>
         public void TimedOut()
         {
@@ -589,6 +594,7 @@ internal sealed class InjectionDetector : IInjectionDetector
                 if ((WordFilter[bit >> 6] & (1UL << (bit & 63))) == 0) continue;
                 if (!Words.TryGetValue(span[start..i], out var info)) continue;
                 seen |= info.Required;
+                if (info.LexiconTrigger) state.LexiconGate = true;
                 if (info.MetaPhrases is { } phrases && !state.Meta)
                 {
                     foreach (var phrase in phrases)

@@ -295,11 +295,18 @@ internal static class InjectionLexicon
         // ignorant, "dime" in dimension, "toon" in cartoon) would open the gate on most English text; such texts
         // are still analysed when they hold another trigger or any non-ASCII character.
         string[] englishLike = ["ignora", "dime", "dame", "visa", "toon", "unut", "liste", "donne", "olej", "uyma"];
-        AsciiTriggers = SearchValues.Create(
-            triggers.Where(t => t.Length >= 4 && Array.IndexOf(englishLike, t) < 0).ToArray(), StringComparison.OrdinalIgnoreCase);
+        AsciiTriggerWords = triggers.SelectMany(t => t.Split(' ')).Where(t => t.Length >= 4 && Array.IndexOf(englishLike, t) < 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        AsciiTriggers = SearchValues.Create(AsciiTriggerWords, StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>Whether <paramref name="text"/> may hold a combination (cheap gate).</summary>
+    /// <summary>
+    /// All-ASCII trigger words (whole words). <see cref="InjectionDetector"/> notes them in its own word pass, so
+    /// clean English text costs no extra pass.
+    /// </summary>
+    internal static string[] AsciiTriggerWords { get; }
+
+    /// <summary>Whether <paramref name="text"/> may hold a combination (cheap gate; substring form of the word gate).</summary>
     public static bool MayApply(ReadOnlySpan<char> text) =>
         !System.Text.Ascii.IsValid(text) || text.ContainsAny(AsciiTriggers);
 
