@@ -1210,7 +1210,9 @@ def self_check(rec, values):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "holdout.jsonl"))
+    ap.add_argument("--seed", type=int, default=SEED, help="another seed gives a resample of the same templates")
     args = ap.parse_args()
+    R.seed(args.seed)
     rows, seen = [], set()
 
     def add(ln, cat, injection=False):

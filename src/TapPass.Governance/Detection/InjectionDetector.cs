@@ -38,8 +38,9 @@ internal sealed class InjectionDetectorOptions
 /// jailbreaks, prompt/config/secret extraction, fake delimiters and role markers, instructions addressed to the AI
 /// inside documents or tool output, unrequested actions (sending data out, payments, privilege changes, markdown
 /// beacons), encoded or obfuscated instructions (base64, hex, reversed, rot13, leetspeak, spaced letters) and
-/// overrides in Dutch, French, German, Spanish, Italian and Portuguese — combined as a noisy-OR. Discussion of
-/// attacks (questions, quoted test strings) is damped. No model call; thread-safe.
+/// overrides in Dutch, French, German, Spanish, Italian and Portuguese, plus concept combinations in eighteen languages
+/// (<see cref="InjectionLexicon"/>) — combined as a noisy-OR. A forged role marker with an instruction scores more than
+/// either. Discussion of attacks (questions, quoted test strings) is damped. No model call; thread-safe.
 /// </summary>
 internal sealed class InjectionDetector : IInjectionDetector
 {
@@ -60,7 +61,7 @@ internal sealed class InjectionDetector : IInjectionDetector
     private static readonly Rule[] Rules;
 
     /// <summary>What a word of the text means to the rules: anchors, required words, start of a discussion phrase.</summary>
-    private sealed record WordInfo(int[] Rules, UInt128 Required, string[]? MetaPhrases);
+    private sealed record WordInfo(int[] Rules, UInt128 Required, string[]? MetaPhrases, bool LexiconTrigger);
 
     /// <summary>Words of interest (case-insensitive): anchor words, required words and discussion vocabulary.</summary>
     private static readonly FrozenDictionary<string, WordInfo>.AlternateLookup<ReadOnlySpan<char>> Words;
@@ -217,7 +218,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         Scan("hidden_text", Category.Indirect, 0.3, P.HiddenText(), "<div", "<span", "<p ", "<section", "<font", "<!--");
         At("hidden_text", Category.Indirect, 0.3, P.WhiteTextAt(), "color");
         At("hidden_text", Category.Indirect, 0.3, P.InvisibleMarker(), "invisible", "hidden", "white", "tiny", "zero", "not");
-        At("indirect_injection", Category.Indirect, 0.45, P.AiCommaImperativeAt(), [.. aiNouns, "gpt", "chatgpt", "claude", "copilot", "@assistant", "@ai", "@bot", "@copilot", "@claude", "@chatgpt", "@gpt", "@agent"]);
+        At("indirect_injection", Category.Indirect, 0.45, P.AiCommaImperativeAt(), [.. aiNouns, "agents", "assistants", "models", "bots", "gpt", "chatgpt", "claude", "copilot", "@assistant", "@ai", "@bot", "@copilot", "@claude", "@chatgpt", "@gpt", "@agent"]);
         At("indirect_injection", Category.Indirect, 0.3, P.YouAreRequired(), "you");
         At("indirect_injection", Category.Indirect, 0.4, P.AssistantMust(), [.. aiNouns, "assistants", "models", "bots", "agents", "llms", "ais", "language", "any"]);
         At("indirect_injection", Category.Indirect, 0.4, P.WhenYouReadThis(), "when", "if", "once", "after", "as soon as");
@@ -233,7 +234,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("unrequested_action", Category.Payload, 0.35, P.Leak(), "leak");
         At("unrequested_action", Category.Payload, 0.3, P.DumpTable(), "export", "dump", "drop", "delete", "truncate", "wipe", "exfiltrate", "download", "copy");
         At("data_exfiltration", Category.Payload, 0.4, P.OtherUsersDataAt(), "previous", "other", "another", "all", "earlier", "prior", "different");
-        Scan("markdown_beacon", Category.Payload, 0.35, P.MarkdownImageWithQuery(), "![");
+        Scan("markdown_beacon", Category.Payload, 0.35, P.MarkdownImageWithQuery(), "![", "](http");
         At("markdown_beacon", Category.Payload, 0.35, P.FillBeaconWithDataAt(), "replace", "replacing", "substitute", "substituting", "fill", "filling", "put", "putting", "insert", "inserting", "append", "appending", "encode", "encoding", "include", "including");
         At("markdown_beacon", Category.Payload, 0.35, P.AppendDataToUrlAt(), "append", "attach", "add", "include", "encode", "insert", "embed", "render", "display", "show", "output");
         At("tool_call", Category.Payload, 0.3, P.CallFunctionSyntaxAt(), "call", "invoke", "execute", "run", "trigger");
@@ -246,6 +247,16 @@ internal sealed class InjectionDetector : IInjectionDetector
         At("tool_call", Category.Payload, 0.2, P.CallTool(), "call", "invoke", "run", "execute", "trigger", "use");
         At("unrequested_action", Category.Payload, 0.4, P.DangerousShellAt(), "curl", "rm");
         At("disable_safety", Category.Payload, 0.35, P.DisableSafety(), "turn", "disable", "deactivate", "remove", "bypass", "switch", "circumvent", "suspend", "lift", "drop");
+
+        // Generalised override families: instructions declared void or a test, new instructions that supersede.
+        // Anchored on their rare required words (whole-text scans), not on "the": prose is full of articles.
+        Scan("direct_override", Category.Override, 0.8, P.InstructionsGivenVoid(), "cancelled", "canceled", "void", "null", "revoked", "invalid", "overridden", "superseded", "lifted", "suspended", "obsolete", "longer");
+        Scan("direct_override", Category.Override, 0.45, P.PriorPromptWasATest(), "test", "drill", "fake", "decoy", "placeholder", "dummy", "simulation", "exercise");
+        Scan("new_instructions", Category.Override, 0.6, P.NewInstructionsSupersede(), "supersede", "supersedes", "replace", "replaces", "override", "overrides", "cancel", "cancels", "precedence", "outrank", "outranks");
+        At("disable_safety", Category.Hijack, 0.4, P.SafetyDisabledByAuthority(), "safety", "content", "moderation", "guardrail", "guardrails", "restrictions", "filters", "censorship");
+        At("response_manipulation", Category.Payload, 0.35, P.ScamMessage(), "tell", "inform", "warn", "notify", "convince", "remind");
+        At("response_manipulation", Category.Payload, 0.3, P.ProductClaim(), "say", "state", "claim", "assert", "insist", "confirm");
+        Scan("unrequested_action", Category.Payload, 0.4, P.BypassVerification(), "without");
 
         // Framing of encoded payloads.
         At("decode_and_execute", Category.Framing, 0.35, P.DecodeAndExecuteAt(), "decode", "decipher", "unscramble", "translate", "convert", "interpret", "reverse", "read", "rot13", "follow", "execute", "obey", "carry", "do", "perform", "run", "base64", "hex", "encoded", "obfuscated", "reversed");
@@ -287,12 +298,18 @@ internal sealed class InjectionDetector : IInjectionDetector
         Require(P.OverrideSystemMessage(), nouns);
         Require(P.IgnoreAboveInstead(), "instead");
         Require(P.IgnoreTheTask(), "question", "task", "request", "query", "assignment", "job");
-        Require(P.ForgetEverythingTold(), "told", "taught", "instructed", "programmed", "given", "trained", "said", "learned", "learnt", "know");
+        Require(P.ForgetEverythingTold(), "told", "taught", "instructed", "programmed", "given", "trained", "said", "learned", "learnt", "know", "asked", "ordered");
+        Require(P.InstructionsGivenVoid(), "cancelled", "canceled", "void", "null", "revoked", "invalid", "overridden", "superseded", "lifted", "suspended", "obsolete", "longer");
+        Require(P.PriorPromptWasATest(), "test", "drill", "fake", "decoy", "placeholder", "dummy", "simulation", "exercise");
+        Require(P.NewInstructionsSupersede(), "supersede", "supersedes", "replace", "replaces", "override", "overrides", "cancel", "cancels", "precedence", "outrank", "outranks");
+        Require(P.BypassVerification(), "without");
+        Require(P.ScamMessage(), "locked", "suspended", "compromised", "hacked", "blocked", "expired", "frozen", "deleted", "closed", "risk", "must", "need", "have", "should");
+        Require(P.ProductClaim(), "no", "safe", "risk-free", "approved", "certified", "best", "guaranteed");
         Require(P.ForgetEverythingAbove(), "above", "before", "previously", "prior", "earlier", "far", "now", "point");
         Require(P.InstructionsVoid(), "cancelled", "canceled", "void", "null", "irrelevant", "obsolete", "revoked", "invalid", "overridden", "superseded", "lifted", "removed", "suspended", "disabled", "deprecated", "outdated", "replaced", "gone", "deleted", "longer");
         Require(P.IgnoreTheUser(), "user", "user's", "human", "human's", "operator", "operator's", "requester", "requester's");
         Require(P.ModeSwitch(), "mode", "modus");
-        Require(P.NoLongerBound(), "longer", "free", "freed", "liberated", "unshackled", "released");
+        Require(P.NoLongerBound(), "longer", "free", "freed", "liberated", "unshackled", "released", "no");
         Require(P.YouDontHaveToFollow(), "follow", "obey", "respect", "adhere", "comply", "abide", "care", "worry");
         Require(P.SecretsYouCanAccessAt(), "secrets", "keys", "credentials", "tokens", "passwords");
         Require(P.YouAreRequired(), "required", "instructed", "ordered", "commanded", "obligated", "directed", "authorized", "authorised", "must");
@@ -388,7 +405,8 @@ internal sealed class InjectionDetector : IInjectionDetector
             (':', Bit(P.RoleLineAt()) | Bit(P.JsonSystemRoleAt()) | Bit(P.BracketedRoleAt())),
             ('(', Bit(P.CallFunctionSyntaxAt())),
         ];
-        var keys = anchored.Keys.Concat(required.Keys).Concat(meta.Keys).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+        var lexiconTriggers = new HashSet<string>(InjectionLexicon.AsciiTriggerWords, StringComparer.OrdinalIgnoreCase);
+        var keys = anchored.Keys.Concat(required.Keys).Concat(meta.Keys).Concat(lexiconTriggers).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
         foreach (var k in keys)
         {
             uint h = 0;
@@ -402,7 +420,8 @@ internal sealed class InjectionDetector : IInjectionDetector
                 k => new WordInfo(
                     anchored.TryGetValue(k, out var r) ? r.Order().ToArray() : [],
                     required.GetValueOrDefault(k),
-                    meta.TryGetValue(k, out var m) ? m.ToArray() : null),
+                    meta.TryGetValue(k, out var m) ? m.ToArray() : null,
+                    lexiconTriggers.Contains(k)),
                 StringComparer.OrdinalIgnoreCase)
             .GetAlternateLookup<ReadOnlySpan<char>>();
         var symbols = bySymbol.ToArray();
@@ -454,6 +473,9 @@ internal sealed class InjectionDetector : IInjectionDetector
     {
         var state = new ScoreState(Rules.Length);
         Evaluate(text, ref state);
+        var lexical = false;
+        if (state.LexiconGate || !Ascii.IsValid(text)) lexical = AddLexicon(text, ref state);
+        AddMarkerWithInstruction(lexical, ref state);
 
         state.BaseProduct = state.Product;
         if (depth == 0) ScoreTransforms(text, ref state);
@@ -476,6 +498,40 @@ internal sealed class InjectionDetector : IInjectionDetector
         return new InjectionResult(score, (IReadOnlyList<string>?)state.Signals ?? []);
     }
 
+    /// <summary>Multilingual concept combinations (see <see cref="InjectionLexicon"/>); true when one was found.</summary>
+    private static bool AddLexicon(string text, ref ScoreState state)
+    {
+        var hits = new List<InjectionLexicon.Hit>();
+        InjectionLexicon.Analyze(text, hits);
+        foreach (var hit in hits)
+        {
+            if (hit.Weight <= 0) continue;
+            state.Add(hit.Signal, hit.Weight);
+            if (hit.Weight >= 0.45 && !IsQuoted(text, hit.Index, ref state)) state.UnquotedStrong = true;
+            if (hit.Extraction && hit.Weight >= 0.3) state.ActionOrExtraction = true;
+        }
+
+        return hits.Count > 0;
+    }
+
+    /// <summary>
+    /// A forged role marker or delimiter ("### System:", "[SYSTEM]", "&lt;|im_start|&gt;system") followed by any
+    /// instruction signal is stronger than either alone: the marker is there to give the instruction authority.
+    /// </summary>
+    private static void AddMarkerWithInstruction(bool lexical, ref ScoreState state)
+    {
+        var marker = false;
+        var instruction = lexical;
+        foreach (var rule in Rules)
+        {
+            if (!state.Fired[rule.Index]) continue;
+            if (rule.Category == Category.Delimiter) marker = true;
+            else if (rule.Category is Category.Override or Category.Hijack or Category.Extraction or Category.Payload or Category.Indirect) instruction = true;
+        }
+
+        if (marker && instruction) state.Add("marker_with_instruction", 0.3);
+    }
+
     private struct ScoreState(int ruleCount)
     {
         public readonly bool[] Fired = new bool[ruleCount];
@@ -487,6 +543,9 @@ internal sealed class InjectionDetector : IInjectionDetector
         public List<(int Start, int End)>? Quotes;
         public bool QuotesComputed;
         public bool Meta;
+
+        /// <summary>A word of another language that can start a lexicon combination was seen.</summary>
+        public bool LexiconGate;
 
         /// <summary>A pattern ran out of time: reported as a signal; the score keeps what was found.</summary>
         public void TimedOut()
@@ -535,6 +594,7 @@ internal sealed class InjectionDetector : IInjectionDetector
                 if ((WordFilter[bit >> 6] & (1UL << (bit & 63))) == 0) continue;
                 if (!Words.TryGetValue(span[start..i], out var info)) continue;
                 seen |= info.Required;
+                if (info.LexiconTrigger) state.LexiconGate = true;
                 if (info.MetaPhrases is { } phrases && !state.Meta)
                 {
                     foreach (var phrase in phrases)
@@ -690,6 +750,13 @@ internal sealed class InjectionDetector : IInjectionDetector
             return mid.Success && P.DataWords().IsMatch(text.AsSpan(mid.Index, mid.Length)) ? rule.Weight : 0.15;
         }
 
+        if (ReferenceEquals(regex, P.BypassVerification()))
+        {
+            // "Never approve a refund without verification" is a rule for people, not an instruction to skip checks.
+            var from = Math.Max(0, index - 32);
+            return P.NegatedBefore().IsMatch(text.AsSpan(from, index - from)) ? 0 : rule.Weight;
+        }
+
         if (ReferenceEquals(regex, P.ModeSwitch()))
         {
             // "how do I enable developer mode on my Android phone" / "on Android, enable developer mode".
@@ -708,7 +775,8 @@ internal sealed class InjectionDetector : IInjectionDetector
         {
             var url = text.AsSpan(index, length);
             var q = url.IndexOf('?');
-            return q >= 0 && P.BeaconTemplate().IsMatch(url[q..]) ? 0.7 : 0.2;
+            var image = url.Length > 0 && url[0] == '!';
+            return q >= 0 && P.BeaconTemplate().IsMatch(url[q..]) ? (image ? 0.7 : 0.5) : (image ? 0.2 : 0);
         }
 
         if (ReferenceEquals(regex, P.BeaconUrl()))
@@ -753,6 +821,22 @@ internal sealed class InjectionDetector : IInjectionDetector
         return false;
     }
 
+    /// <summary>
+    /// A quoted stretch with a sentence break inside ("Order shipped. Note to the agent: …") is quoted content —
+    /// a document, a review, a tool result — in which an instruction still counts; a quoted example is a phrase.
+    /// </summary>
+    private static bool HoldsSentences(ReadOnlySpan<char> quoted)
+    {
+        for (var k = quoted.IndexOfAny('.', '!', '?'); k >= 0 && k + 2 < quoted.Length;)
+        {
+            if (quoted[k + 1] == ' ' && char.IsUpper(quoted[k + 2])) return true;
+            var next = quoted[(k + 1)..].IndexOfAny('.', '!', '?');
+            k = next < 0 ? -1 : k + 1 + next;
+        }
+
+        return false;
+    }
+
     private static readonly SearchValues<char> QuoteChars = SearchValues.Create("\"“”«»`'‘’");
 
     /// <summary>Regions between matching quotes: "…", “…”, «…», `…` and '…' (apostrophes inside words ignored).</summary>
@@ -785,7 +869,7 @@ internal sealed class InjectionDetector : IInjectionDetector
                 };
                 if (close)
                 {
-                    (regions ??= []).Add((open, i));
+                    if (!HoldsSentences(span[(open + 1)..i])) (regions ??= []).Add((open, i));
                     open = -1;
                 }
             }
@@ -806,6 +890,7 @@ internal sealed class InjectionDetector : IInjectionDetector
             if (decoded++ >= _options.MaxDecodedCandidates) break;
             var sub = Score(candidate, 1);
             if (sub.Score > 0.2) state.Add("encoded_instruction", sub.Score * 0.95);
+            if (sub.Score >= 0.5) state.UnquotedStrong = true;
         }
 
         var span = text.AsSpan();
@@ -825,7 +910,11 @@ internal sealed class InjectionDetector : IInjectionDetector
     {
         // The variant repeats the readable parts of the text: count it only when it reveals more than the original.
         var sub = Score(variant, 1);
-        if (sub.Score > 0.2 && sub.Score > (1.0 - state.BaseProduct) + 0.15) state.Add("obfuscated_instruction", sub.Score * 0.95);
+        if (sub.Score > 0.2 && sub.Score > (1.0 - state.BaseProduct) + 0.15)
+        {
+            state.Add("obfuscated_instruction", sub.Score * 0.95);
+            if (sub.Score >= 0.5) state.UnquotedStrong = true; // a hidden instruction, not a quoted example
+        }
     }
 
     private static readonly SearchValues<char> Base64Run =

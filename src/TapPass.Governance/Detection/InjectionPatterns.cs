@@ -56,19 +56,19 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"\G(?:ignore|disregard|forget|skip|abandon|drop)\s+(?:the|this|that|your|my|the\s+(?:original|current|actual|user'?s?))\s+(?:(?:translation|summary|summari[sz]ation|original|current|actual|given|assigned|user'?s?)\s+)?(?:question|task|request|query|assignment|job)\b(?!\s+(?:if|when|unless)\b)", Options, TimeoutMs)]
     internal static partial Regex IgnoreTheTask();
 
-    [GeneratedRegex(@"\G(?:ignore|disregard|forget|erase|discard|set\s+aside|put\s+aside|drop|abandon|throw\s+away|wipe|clear|delete|dismiss)\s+(?:everything|all|anything|whatever)(?:\s+(?:of\s+)?(?:that|what))?\s+(?:that\s+)?(?:you\s+(?:were|have\s+been|'ve\s+been|are|'re|have|'ve)\s+(?:(?:previously|already|ever)\s+)?(?:told|taught|instructed|programmed|given|trained|said|learned|learnt)|(?:you\s+know|your\s+(?:creators?|developers?|programmers?)\s+(?:told|taught|said)))", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:ignore|disregard|forget|erase|discard|set\s+aside|put\s+aside|drop|abandon|throw\s+away|wipe|clear|delete|dismiss)\s+(?:everything|all|anything|whatever)(?:\s+(?:of\s+)?(?:that|what))?\s+(?:that\s+)?(?:you\s+(?:were|have\s+been|'ve\s+been|are|'re|have|'ve)\s+(?:(?:previously|already|ever)\s+)?(?:told|taught|instructed|programmed|given|trained|said|learned|learnt)|(?:you\s+know|your\s+(?:creators?|developers?|programmers?)\s+(?:told|taught|said)))|\G(?:ignore|disregard|forget|erase|discard|set\s+aside|put\s+aside|drop|abandon|dismiss)\s+(?:whatever|everything|anything|what|all)(?:\s+that)?\s+(?:the|your)\s+(?:developers?|operators?|system|admins?|administrators?|creators?|programmers?|owners?|company|makers?|deployer)\s+(?:has\s+|have\s+|had\s+)?(?:told|taught|instructed|asked|ordered|programmed|said\s+to)\s+you\b", Options, TimeoutMs)]
     internal static partial Regex ForgetEverythingTold();
 
     [GeneratedRegex(@"\G(?:ignore|disregard|forget|erase|discard)\s+(?:everything|all|anything)(?:\s+(?:that\s+)?(?:was|has\s+been)\s+(?:said|written|stated))?\s+(?:above|before|previously|prior|earlier|so\s+far|up\s+to\s+(?:now|this\s+point))", Options, TimeoutMs)]
     internal static partial Regex ForgetEverythingAbove();
 
-    [GeneratedRegex(@"\G(?:all\s+)?(?:previous|prior|earlier|above|preceding|old|original|your|former|existing|initial|system|current)\s+(?:(?:safety|content|security|ethical|usual|standard|default|system|core)\s+)?(?:instructions|rules|context|guidelines|directions|directives|prompts?|guidance|constraints|restrictions|programming|system\s+prompt|polic(?:y|ies)|settings|configuration|orders)\s+(?:are|is|were|have\s+been|has\s+been)\s+(?:now\s+|hereby\s+|officially\s+|all\s+)?(?:cancel(?:l)?ed|void|null(?:\s+and\s+void)?|irrelevant|obsolete|revoked|invalid|overridden|superseded|lifted|removed|suspended|disabled|deprecated|outdated|replaced|gone|deleted|no\s+longer\s+(?:valid|apply|applicable|in\s+effect|relevant|active|binding))\b", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:all\s+)?(?:previous|prior|earlier|above|preceding|old|original|your|former|existing|initial|system|current)\s+(?:(?:safety|content|security|ethical|usual|standard|default|system|core)\s+)?(?:instructions|rules|context|guidelines|directions|directives|prompts?|guidance|constraints|restrictions|programming|system\s+prompt|polic(?:y|ies)|settings|configuration|orders)\s+(?:(?:are|is|were|have\s+been|has\s+been)\s+(?:now\s+|hereby\s+|officially\s+|all\s+)?(?:cancel(?:l)?ed|void|null(?:\s+and\s+void)?|irrelevant|obsolete|revoked|invalid|overridden|superseded|lifted|removed|suspended|disabled|deprecated|outdated|replaced|gone|deleted|no\s+longer\s+(?:valid|apply|applicable|in\s+effect|relevant|active|binding))|(?:now\s+)?no\s+longer\s+(?:apply|hold|count|matter|stand)|(?:do|does)\s+not\s+apply\s+any\s*more|(?:don'?t|doesn'?t)\s+apply\s+any\s*more)\b", Options, TimeoutMs)]
     internal static partial Regex InstructionsVoid();
 
-    [GeneratedRegex(@"\G(?:new|updated|revised|real|actual|true|secret|override|urgent|priority)\s+(?:(?:system|admin|security|priority|top-priority|operator|developer)\s+)?(?:rules?|instructions?|directives?|tasks?|system\s+prompt|orders?|guidelines|objective|mission|polic(?:y|ies)|directions?)\s*:|\Gyour\s+(?:only|new|real|true|sole|actual|primary)\s+(?:task|job|goal|purpose|objective|instruction|mission|role)\s+(?:is|now\s+is|:)|\Gyour\s+(?:only|new|real|true|sole)\s+(?:task|job|goal|purpose|objective|instruction|mission)\s*:|\G(?:from\s+now\s+on|from\s+this\s+(?:moment|point)(?:\s+on(?:wards?)?)?|starting\s+now|henceforth)\s*,?\s+(?:you|your)\s+(?:will|must|are|shall|only|should|answer|respond|act|have|'re|'ll)", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:new|updated|revised|real|actual|true|secret|override|urgent|priority)\s+(?:(?:system|admin|security|priority|top-priority|operator|developer)\s+)?(?:rules?|instructions?|directives?|tasks?|system\s+prompt|orders?|guidelines|objective|mission|polic(?:y|ies)|directions?)\s*:|\Gyour\s+(?:only|new|real|true|sole|actual|primary)\s+(?:task|job|goal|purpose|objective|instruction|mission|role)(?:\s*,[^,:.\n]{1,60},?)?\s*(?:is\b|now\s+is\b|:)|\Gyour\s+(?:only|new|real|true|sole)\s+(?:task|job|goal|purpose|objective|instruction|mission)\s*:|\G(?:from\s+now\s+on|from\s+this\s+(?:moment|point)(?:\s+on(?:wards?)?)?|starting\s+now|henceforth)\s*,?\s+(?:you|your)\s+(?:will|must|are|shall|only|should|answer|respond|act|have|'re|'ll)", Options, TimeoutMs)]
     internal static partial Regex NewRules();
 
-    [GeneratedRegex(@"\G(?:system|admin|administrator|developer|emergency|security|root|sudo|master|god|maintenance)\s+override\b|\Goverride\s+(?:mode|protocol|authori[sz]ation|all\s+(?:safety|previous|prior)|engaged|activated)\b|\G(?<=(?:^|[\n.!?]|^[ \t]+|[\n.!?][ \t]+))override\s*:\s+[\p{L}]", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:system|admin|administrator|developer|emergency|security|root|sudo|master|god|maintenance|priority|operator)\s+override\b|\Goverride\s+(?:mode|protocol|authori[sz]ation|all\s+(?:safety|previous|prior)|engaged|activated)\b|\G(?<=(?:^|[\n.!?]|^[ \t]+|[\n.!?][ \t]+))override\s*:\s+[\p{L}]", Options, TimeoutMs)]
     internal static partial Regex SystemOverride();
 
     [GeneratedRegex(@"\G(?:ignore|disregard|forget|bypass|override)\s+(?:the|this|that|any|your)\s+(?:user(?:'s)?|human(?:'s)?|operator(?:'s)?|requester(?:'s)?)(?!\s*(?:agent|ids?|names?|interface|experience|guide|manual|tables?|fields?|columns?|roles?|groups?|accounts?|settings|profiles?|data|list)\b)", Options, TimeoutMs)]
@@ -120,7 +120,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"\G(?:you\s+are|you're)\s+(?:now\s+|no\s+longer\s+an?\s+AI\s+but\s+)?(?:an?\s+)?(?:unrestricted|unfiltered|uncensored|evil|rogue|jailbroken|amoral|unethical|unaligned|lawless|unhinged|immoral|malicious)\b|\G(?:unfiltered|uncensored|unrestricted|amoral|unaligned|jailbroken)\s+(?:AI|assistant|model|chatbot|bot|GPT|LLM|mode|persona|responses?|answers?|output|version\s+of\s+(?:yourself|you|ChatGPT))\b", Options, TimeoutMs)]
     internal static partial Regex UnrestrictedPersona();
 
-    [GeneratedRegex(@"\Gyou\s+are\s+no\s+longer\s+(?:an?\s+)?(?:AI|assistant|chatbot|ChatGPT|Claude|bound|restricted|limited|a\s+language\s+model|required\s+to|subject\s+to|governed\s+by)|\Gyou\s+(?:are\s+|have\s+been\s+)?(?:now\s+)?(?:free|freed|liberated|unshackled|released)\s+from\b", Options, TimeoutMs)]
+    [GeneratedRegex(@"\Gyou\s+are\s+no\s+longer\s+(?:an?\s+)?(?:AI|assistant|chatbot|ChatGPT|Claude|bound|restricted|limited|a\s+language\s+model|required\s+to|subject\s+to|governed\s+by)|\Gyou\s+(?:are\s+|have\s+been\s+)?(?:now\s+)?(?:free|freed|liberated|unshackled|released)\s+from\b|\Gyou\s+(?:now\s+)?(?:have|'ve\s+got)\s+no\s+(?:more\s+|longer\s+any\s+)?(?:restrictions|limits|limitations|rules|filters|guidelines|boundaries|constraints|guardrails)\b", Options, TimeoutMs)]
     internal static partial Regex NoLongerBound();
 
     [GeneratedRegex(@"\G(?:activa|activar|activez|active|aktiviere|aktivieren|schakel|wechsle\s+in\s+den|entra\s+en|entre\s+en|passe\s+en)\s+(?:el\s+|le\s+|den\s+|de\s+)?(?:modo\s+(?:desarrollador|dios|sin\s+restricciones|DAN)|mode\s+(?:développeur|developpeur|dieu|sans\s+restrictions|DAN)|(?:Entwicklermodus|Gottmodus|DAN-Modus)|(?:ontwikkelaarsmodus|god-?modus))", Options, TimeoutMs)]
@@ -183,7 +183,7 @@ internal static partial class InjectionPatterns
 
     // ---- indirect injection: text addressed to the AI ----------------------------------------------------------
 
-    [GeneratedRegex(@"\G(?:dear|attention|note\s+to|message\s+to|memo\s+to|notice\s+to|instructions?\s+(?:to|for)|p\.?\s?s\.?(?:\s+(?:for|to))?|important(?:\s+(?:for|to))?|reminder\s+(?:for|to)|a\s+note\s+for)\s*:?\s+(?:the\s+|any\s+|all\s+|every\s+|all\s+the\s+)?" + AiWords + @"s?\b(?!\s+(?:industry|market|regulation|act|ethics|research|course|class|tools?\s+(?:like|such)))", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:dear|attention|(?:system\s+|urgent\s+|important\s+)?(?:note|message|memo|notice)\s+(?:to|for)|instructions?\s+(?:to|for)|p\.?\s?s\.?(?:\s+(?:for|to))?|important(?:\s+(?:for|to))?|reminder\s+(?:for|to)|a\s+note\s+for)\s*:?\s+(?:the\s+|any\s+|all\s+|every\s+|all\s+the\s+)?" + AiWords + @"s?\b(?!\s+(?:industry|market|regulation|act|ethics|research|course|class|tools?\s+(?:like|such)))", Options, TimeoutMs)]
     internal static partial Regex AddressedToAi();
 
     [GeneratedRegex(@"\G(?:hey|hello|hi|yo|greetings)\s*,?\s+(?:ChatGPT|Claude|Copilot|Gemini|GPT|AI|assistant|bot|model|LLM)\b", Options, TimeoutMs)]
@@ -227,7 +227,7 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"\G(?:export|dump|drop|delete|truncate|wipe|exfiltrate|download|copy)\s+(?:the\s+|all\s+|every\s+|entire\s+|whole\s+)?(?:user|users|customer|customers|employee|employees|accounts?|patient|patients|client|clients|member|members|admin|credentials?)\s*(?:table|database|db|records|data|list|dump)\b|\Gdrop\s+(?:table|database)\b|\Gdelete\s+(?:all|every)\s+(?:the\s+)?(?:files|emails|records|data|users|messages|repositories|backups|logs)\b", Options, TimeoutMs)]
     internal static partial Regex DumpTable();
 
-    [GeneratedRegex(@"!\[[^\]\n]{0,200}\]\(\s*<?https?://[^)\s]+\?[^)\n]{0,300}?=[^)\n]{0,300}\)", Options, TimeoutMs)]
+    [GeneratedRegex(@"!?\[[^\]\n]{0,200}\]\(\s*<?https?://[^)\s]+\?[^)\n]{0,300}?=[^)\n]{0,300}\)", Options, TimeoutMs)]
     internal static partial Regex MarkdownImageWithQuery();
 
     [GeneratedRegex(@"[{\[<$]|%7B|%5B|(?<![A-Za-z])(?:DATA|SECRET|CONVERSATION|HISTORY|PASSWORD|TOKEN|KEY|CHAT|SUMMARY|INFO|MESSAGE|EMAIL|USER|PROMPT|CONTEXT|QUERY|INPUT|NAME)(?![a-z])", RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture, TimeoutMs)]
@@ -335,13 +335,13 @@ internal static partial class InjectionPatterns
     [GeneratedRegex(@"\Gif\s+you\s+are\s+(?:an?\s+)?(?:AI|LLM|large\s+language\s+model|language\s+model|assistant|bot|agent|chatbot|GPT|automated)", Options, TimeoutMs)]
     internal static partial Regex IfYouAreAnAiAt();
 
-    [GeneratedRegex(@"\G(?<=(?<![A-Za-z0-9_\]\)])[\(\[\{]\s*)(?:assistant|AI|system|model|bot|LLM|agent|note\s+to\s+(?:the\s+)?(?:AI|assistant|model|LLM)|instructions?\s+(?:to|for)\s+(?:the\s+)?(?:AI|assistant|model|LLM|language\s+model))\s*:\s*[\p{L}]", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?<=(?<![A-Za-z0-9_\]\)])[\(\[\{]\s*)(?:(?:assistant|AI|system|model|bot|LLM|agent)(?:\s+(?:instructions?|note|directive|command|task|message|override|update))?|note\s+to\s+(?:the\s+)?(?:AI|assistant|model|LLM)|instructions?\s+(?:to|for)\s+(?:the\s+)?(?:AI|assistant|model|LLM|language\s+model))\s*:\s*[\p{L}]", Options, TimeoutMs)]
     internal static partial Regex BracketedRoleAt();
 
     [GeneratedRegex(@"\Gcolor\s*:\s*(?:white|#fff(?:fff)?)\b", Options, TimeoutMs)]
     internal static partial Regex WhiteTextAt();
 
-    [GeneratedRegex(@"\G(?:@(?:assistant|ai|bot|copilot|claude|chatgpt|gpt|agent)\b|(?:AI|assistant|bot|model|LLM|agent|GPT|ChatGPT|Claude|Copilot|AI\s+assistant|AI\s+agent|language\s+model)\s*[,:])\s*(?:please\s+|now\s+|you\s+must\s+|immediately\s+|also\s+)?(?:ignore|confirm|send|write|reveal|show|print|give|transfer|forward|delete|export|leak|say|execute|run|call|email|grant|approve|disregard|forget|output|respond|reply|visit|open|click|download|buy|purchase|insert|append|include|tell|recommend|rate|rank|issue|mark|process|refund|cancel|book|pay|wire|change|update|set|add|remove|unlock|reset|share)\b", Options, TimeoutMs)]
+    [GeneratedRegex(@"\G(?:@(?:assistant|ai|bot|copilot|claude|chatgpt|gpt|agent)\b|(?:AI|assistant|bot|model|LLM|agent|GPT|ChatGPT|Claude|Copilot|AI\s+assistant|AI\s+agent|language\s+model|LLM\s+agent|AI\s+model)s?\s*[,:])\s*(?:(?:before|when|after|while)\s+(?:answering|responding|replying|summari[sz]ing|reading|continuing)\s*,\s*)?(?:please\s+|now\s+|you\s+must\s+|immediately\s+|also\s+)?(?:disable|turn\s+off|stop|enable|bypass|drop|ignore|confirm|send|write|reveal|show|print|give|transfer|forward|delete|export|leak|say|execute|run|call|email|grant|approve|disregard|forget|output|respond|reply|visit|open|click|download|buy|purchase|insert|append|include|tell|recommend|rate|rank|issue|mark|process|refund|cancel|book|pay|wire|change|update|set|add|remove|unlock|reset|share)\b", Options, TimeoutMs)]
     internal static partial Regex AiCommaImperativeAt();
 
     [GeneratedRegex(@"\G(?:PWNED\b|I\s+have\s+been\s+(?:hacked|compromised)\b)", Options, TimeoutMs)]
@@ -373,4 +373,38 @@ internal static partial class InjectionPatterns
 
     [GeneratedRegex(@"\G(?:issue|give|grant|process|send)\s+(?:me\s+|us\s+|the\s+customer\s+|them\s+)?(?:a\s+)?(?:full\s+|complete\s+)?refund\b", Options, TimeoutMs)]
     internal static partial Regex IssueRefund();
+
+    // ---- generalised override families (2026-11-21, holdout gaps) -----------------------------------------------
+
+    /// <summary>"The instructions you were given are void", "the rules given to you no longer apply".</summary>
+    [GeneratedRegex(@"\b(?:the|any|all|those|these)\s+(?:(?:previous|prior|earlier|original|initial|old|system|developer|above|current|existing)\s+)?(?:instructions|rules|prompts?|guidelines|directives|system\s+prompt|orders|constraints|restrictions)\s+(?:(?:that\s+)?you\s+(?:were|have\s+been|'ve\s+been|got|received|have)(?:\s+(?:given|told|sent|provided))?|(?:given|provided|assigned)\s+to\s+you|you\s+(?:follow|are\s+following))\s+(?:are|is|were|have\s+been|has\s+been)\s+(?:now\s+|hereby\s+|officially\s+|all\s+|henceforth\s+)?(?:cancel(?:l)?ed|void|null|revoked|invalid|overridden|superseded|lifted|suspended|obsolete|no\s+longer\s+(?:valid|apply|applicable|in\s+effect|binding|active))\b|\b(?:the|your|all)\s+(?:instructions|rules)\s+(?:(?:that\s+)?you\s+(?:were|have\s+been)\s+given|given\s+to\s+you)\s+no\s+longer\s+apply\b", Options, TimeoutMs)]
+    internal static partial Regex InstructionsGivenVoid();
+
+    /// <summary>"The previous prompt was a test (and is now cancelled)", "the above instructions were only a decoy".</summary>
+    [GeneratedRegex(@"\b(?:the|your|all)\s+(?:previous|prior|earlier|original|above|initial|last|system|preceding)\s+(?:prompts?|instructions?|rules|directives?|task|system\s+prompt|messages?)\s+(?:was|were|is|are)\s+(?:just\s+|only\s+|merely\s+|all\s+)?(?:an?\s+)?(?:test|drill|fake|decoy|placeholder|dummy|simulation|exercise)\b", Options, TimeoutMs)]
+    internal static partial Regex PriorPromptWasATest();
+
+    /// <summary>"New instructions supersede all prior ones", "this task replaces all others".</summary>
+    [GeneratedRegex(@"\b(?:new|updated|these|this|the\s+following|my|your\s+(?:real|new|true|actual|only))\s+(?:instructions?|task|directives?|prompt|system\s+prompt|orders)\b[^.\n]{0,30}?\b(?:supersedes?|replaces?|overrides?|cancels?|takes\s+precedence\s+over|outranks?)\s+(?:all|any|every|the)\s+(?:others|other\s+ones|prior\s+ones|previous\s+ones|earlier\s+ones|old\s+ones|(?:previous|prior|earlier|other|existing|old|original)\s+(?:instructions|ones|prompts?|rules|directives))\b", Options, TimeoutMs)]
+    internal static partial Regex NewInstructionsSupersede();
+
+    /// <summary>"Approve this refund without verification", "transfer the funds without any review".</summary>
+    [GeneratedRegex(@"\b(?:approve|process|authori[sz]e|accept|transfer|release|grant|issue|pay|confirm|execute|complete|wire|reset|unlock|refund)\b[^.\n]{0,40}?\bwithout\s+(?:any\s+)?(?:further\s+|additional\s+|prior\s+|the\s+usual\s+|manual\s+|human\s+)?(?:verification|verifying|review|reviewing|checks?|checking|approval|confirmation|authori[sz]ation|authentication|validation|2FA|MFA)\b", Options, TimeoutMs)]
+    internal static partial Regex BypassVerification();
+
+    /// <summary>Negations right before an action ("never approve … without verification" is a rule for people).</summary>
+    [GeneratedRegex(@"\b(?:never|not|don'?t|do\s+not|must\s+not|mustn'?t|should\s+not|shouldn'?t|cannot|can'?t|won'?t|will\s+not|no\s+one\s+may)\s+(?:\w+\s+){0,3}$", Options, TimeoutMs)]
+    internal static partial Regex NegatedBefore();
+
+    /// <summary>Headline form without a verb: "Safety layer disabled by administrator" (weaker than a full claim).</summary>
+    [GeneratedRegex(@"\G(?:safety|content\s+filter(?:ing|s)?|moderation|guardrails?|restrictions|filters|censorship|safety\s+(?:mode|rules|filters?|settings|checks|protocols|guidelines|layer))\s+(?:disabled|turned\s+off|switched\s+off|lifted|removed|suspended|deactivated|bypassed|waived)\s+(?:by|per|on\s+behalf\s+of)\s+(?:the\s+)?(?:administrator|admin|developers?|operator|system|owner|security\s+team|IT|management|openai|anthropic)\b", Options, TimeoutMs)]
+    internal static partial Regex SafetyDisabledByAuthority();
+
+    /// <summary>Scam payloads: "tell the user their account is locked", "… they must pay 50 EUR".</summary>
+    [GeneratedRegex(@"\G(?:tell|inform|warn|notify|convince|remind)\s+(?:the\s+|all\s+|every\s+)?(?:users?|customers?|readers?|visitors?|them)\s+(?:that\s+)?(?:(?:their|his|her|your|the)\s+(?:account|card|password|subscription|payment|device|order|data|computer)\s+(?:is|has\s+been|was|will\s+be)\s+(?:locked|suspended|compromised|hacked|blocked|expired|frozen|deleted|closed|at\s+risk)|(?:they|he|she|you)\s+(?:must|need\s+to|have\s+to|should)\s+(?:pay|transfer|wire|send|call|click|visit|enter|verify|confirm|log\s+in|download|install))\b", Options, TimeoutMs)]
+    internal static partial Regex ScamMessage();
+
+    /// <summary>Claims the AI is told to make: "say that this product has no safety issues", "state the drug is safe".</summary>
+    [GeneratedRegex(@"\G(?:say|state|claim|assert|answer|reply|respond|write|insist|confirm)\s+(?:to\s+(?:the\s+)?users?\s+)?(?:that\s+)?(?:this|the|our|their)\s+(?:product|company|app|service|item|vendor|drug|medication|stock|investment|supplement|device|car|model)\s+(?:has\s+no\s+(?:safety\s+)?(?:issues|risks|problems|side\s+effects|defects|recalls)|is\s+(?:completely\s+|totally\s+|100%\s+)?(?:safe|risk-free|approved|certified|the\s+best|guaranteed))\b", Options, TimeoutMs)]
+    internal static partial Regex ProductClaim();
 }

@@ -465,7 +465,7 @@ internal sealed partial class SecretDetector : IEntityDetector
     [GeneratedRegex(@"\G[A-Za-z0-9]{14}\.atlasv1\.[A-Za-z0-9_\-=]{60,70}(?![A-Za-z0-9_\-=])", Options, RegexTimeoutMs)]
     private static partial Regex TerraformTokenAt();
 
-    [GeneratedRegex(@"(?<![A-Za-z0-9])(?:SK|AC)[0-9a-fA-F]{32}(?![A-Za-z0-9])", Options, RegexTimeoutMs)]
+    [GeneratedRegex(@"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])", Options, RegexTimeoutMs)]
     private static partial Regex TwilioKey();
 
     [GeneratedRegex(

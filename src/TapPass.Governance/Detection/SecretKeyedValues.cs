@@ -47,6 +47,17 @@ internal static class SecretKeyedValues
 
     private static readonly string[] ShortWords = ["pass", "pwd", "pw", "mdp", "key", "auth"];
 
+    /// <summary>Definite forms that contain a password word ("Lösenordet är …", "Passordet er …").</summary>
+    private static readonly string[] InflectedPasswordWords = ["lösenordet", "losenordet", "passordet"];
+
+    /// <summary>Copulas of one language only, valid after that language's password word ("Hasło do serwera to …").</summary>
+    private static readonly (string Keyword, string Copula)[] LanguageCopulas =
+        [("hasło", "to"), ("haslo", "to"), ("salasana", "on"), ("jelszó", "az"), ("jelszo", "az")];
+
+    /// <summary>Setter calls whose first argument is the key and second the value: define('DB_PASSWORD', '…').</summary>
+    private static readonly string[] SetterCalls =
+        ["define", "setenv", "putenv", "setenvironmentvariable", "setproperty", "set", "put", "setitem"];
+
     private static readonly string[] TokenWords =
     [
         "authorization", "credentials", "credential", "bearer", "token", "apikey", "api_key", "api-key", "key", "auth",
@@ -229,6 +240,16 @@ internal static class SecretKeyedValues
             }
         }
 
+        foreach (var w in InflectedPasswordWords)
+        {
+            if (EndsWithWord(id, w))
+            {
+                keyword = w;
+                strongKey = true;
+                return KeywordKind.Password;
+            }
+        }
+
         if (EndsWithWord(id, "secret"))
         {
             keyword = "secret";
@@ -296,6 +317,8 @@ internal static class SecretKeyedValues
         Assignment,
         /// <summary>key "value" / key 'value' (SQL PASSWORD 'x', IDENTIFIED BY 'x').</summary>
         QuotedAfterKeyword,
+        /// <summary>key = "value", key: 'value', &lt;add key="…Password" value="…"/&gt;: a string literal assigned.</summary>
+        QuotedAssignment,
         /// <summary>--password value.</summary>
         CliFlag,
         /// <summary>pw Value (no separator, the value must look strongly like a password).</summary>
@@ -311,6 +334,50 @@ internal static class SecretKeyedValues
         var limit = Math.Min(s.Length, i + 16);
         while (i < limit && s[i] is ' ' or '\t') i++;
         return i;
+    }
+
+    /// <summary>
+    /// The value of a quoted key that names another quoted value instead of being assigned one:
+    /// <c>&lt;add key="SmtpPassword" value="…" /&gt;</c> (a key attribute and the value attribute after it) and
+    /// <c>define('DB_PASSWORD', '…')</c>, <c>os.Setenv("DB_PASSWORD", "…")</c> (a setter call's first and
+    /// second argument). <paramref name="afterKey"/> is just past the key's closing quote.
+    /// </summary>
+    private static bool TryAttributeOrSetterValue(ReadOnlySpan<char> s, int idStart, int afterKey, out int vStart, out int vLen)
+    {
+        vStart = vLen = 0;
+        if (idStart < 2 || !IsQuote(s[idStart - 1]) || afterKey <= idStart || !IsQuote(s[afterKey - 1])) return false;
+        var before = s[..(idStart - 1)];
+        var j = SkipBlanks(s, afterKey);
+        if (j >= s.Length) return false;
+        if (before.EndsWith("key=", StringComparison.OrdinalIgnoreCase) || before.EndsWith("name=", StringComparison.OrdinalIgnoreCase))
+        {
+            const string ValueAttribute = "value=";
+            if (!s[j..].StartsWith(ValueAttribute, StringComparison.OrdinalIgnoreCase)) return false;
+            j += ValueAttribute.Length;
+            return j < s.Length && IsQuote(s[j]) && ReadValue(s, j, false, out vStart, out vLen)
+                && !s.Slice(vStart, vLen).ContainsAny(' ', '\t');
+        }
+
+        if (s[j] != ',' || !IsSetterCall(before.TrimEnd(' '))) return false;
+        j = SkipBlanks(s, j + 1);
+        return j < s.Length && IsQuote(s[j]) && ReadValue(s, j, false, out vStart, out vLen)
+            && !s.Slice(vStart, vLen).ContainsAny(' ', '\t');
+    }
+
+    /// <summary>Whether <paramref name="before"/> ends with "name(" for one of <see cref="SetterCalls"/>.</summary>
+    private static bool IsSetterCall(ReadOnlySpan<char> before)
+    {
+        if (before.IsEmpty || before[^1] != '(') return false;
+        var name = before[..^1].TrimEnd(' ');
+        var b = name.Length;
+        while (b > 0 && char.IsAsciiLetter(name[b - 1])) b--;
+        name = name[b..];
+        foreach (var setter in SetterCalls)
+        {
+            if (name.Equals(setter, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -346,6 +413,12 @@ internal static class SecretKeyedValues
         // Closing quote or bracket of a quoted key: "Password": …, ['password'] = …
         if (i < s.Length && (IsQuote(s[i]) || s[i] == ']')) i++;
         if (i < s.Length && s[i] == ']') i++;
+
+        if (TryAttributeOrSetterValue(s, idStart, i, out vStart, out vLen))
+        {
+            form = ValueForm.QuotedAssignment;
+            return true;
+        }
 
         // Markdown emphasis around the key: **Password**: …
         i = SkipEmphasis(s, i);
@@ -406,6 +479,7 @@ internal static class SecretKeyedValues
                 }
             }
 
+            if (IsQuote(s[i])) form = ValueForm.QuotedAssignment;
             return ReadValue(s, i, QueryContext(s, idStart), out vStart, out vLen);
         }
 
@@ -455,7 +529,7 @@ internal static class SecretKeyedValues
             while (wEnd < s.Length && !char.IsWhiteSpace(s[wEnd])) wEnd++;
             var w = s[pos..wEnd];
             if (w.IsEmpty) return false;
-            if (IsCopula(w))
+            if (IsCopula(w) || IsLanguageCopula(keyword, w))
             {
                 var k = wEnd;
                 for (var f = 0; f < 3; f++)
@@ -504,6 +578,16 @@ internal static class SecretKeyedValues
         }
 
         return true;
+    }
+
+    private static bool IsLanguageCopula(string keyword, ReadOnlySpan<char> w)
+    {
+        foreach (var (k, c) in LanguageCopulas)
+        {
+            if (k == keyword && w.Equals(c, StringComparison.OrdinalIgnoreCase)) return true;
+        }
+
+        return false;
     }
 
     private static bool IsCopula(ReadOnlySpan<char> w)
@@ -609,8 +693,31 @@ internal static class SecretKeyedValues
                     if (!(char.IsAsciiLetter(c) || c == '_')) return true;
                 }
 
-                return false;
+                // A quoted literal of letters only is a password when its case is mixed like a random string
+                // ("fIrDFdMdiLYtHLr"), not like a word or an identifier ("secret", "userPassword", "Password").
+                return form == ValueForm.QuotedAssignment && IsRandomCaseLetters(v);
         }
+    }
+
+    private static bool IsRandomCaseLetters(ReadOnlySpan<char> v)
+    {
+        if (v.Length < 8) return false;
+        int upper = 0, lower = 0, upperRuns = 0;
+        for (var k = 0; k < v.Length; k++)
+        {
+            if (char.IsAsciiLetterUpper(v[k]))
+            {
+                upper++;
+                if (k > 0 && char.IsAsciiLetterUpper(v[k - 1])) upperRuns++;
+            }
+            else if (char.IsAsciiLetterLower(v[k]))
+            {
+                lower++;
+            }
+        }
+
+        // At least three of each case and two capitals in a row somewhere (camelCase identifiers rarely have them).
+        return upper >= 3 && lower >= 3 && upperRuns >= 1 && upper + lower == v.Length;
     }
 
     private static bool BracketsBalanced(ReadOnlySpan<char> v) =>

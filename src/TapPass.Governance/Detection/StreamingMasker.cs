@@ -50,6 +50,13 @@ internal sealed class StreamingMasker
     /// <summary>Characters of released text kept as left context for the detectors.</summary>
     public const int ContextChars = 256;
 
+    /// <summary>
+    /// Fewest characters of released text kept as context (once that much was released): more than the farthest
+    /// any detector looks back from a candidate (<see cref="Pii.ContextKeywords.MaxTableLookBack"/>, a table header),
+    /// so a decision that depends on earlier text is the same as in the whole text.
+    /// </summary>
+    public const int MinContextChars = Pii.ContextKeywords.MaxTableLookBack + 8;
+
     private const int MaxChain = 96;
     private const int MaxGroupToken = 34;
     private const int MaxJoinSpaces = 2;
@@ -511,7 +518,10 @@ internal sealed class StreamingMasker
         return close < 0 ? -1 : close + 5;
     }
 
-    /// <summary>The last <see cref="ContextChars"/> characters of s[..end], cut after a whitespace when possible.</summary>
+    /// <summary>
+    /// The last <see cref="ContextChars"/> characters of s[..end], cut after a whitespace when possible, but never
+    /// fewer than <see cref="MinContextChars"/>.
+    /// </summary>
     private static string ContextTail(string s, int end)
     {
         int from = Math.Max(0, end - ContextChars);
@@ -520,7 +530,8 @@ internal sealed class StreamingMasker
             // Cut after a line break, or after a space that does not continue a run of digit groups, so
             // the detectors see the context's first token whole, as they do in the whole text.
             int cut = -1;
-            for (int i = from; i < end && cut < 0; i++)
+            int cutLimit = Math.Min(end, end - MinContextChars);
+            for (int i = from; i < cutLimit && cut < 0; i++)
             {
                 char c = s[i];
                 if (c is '\n' or '\r')

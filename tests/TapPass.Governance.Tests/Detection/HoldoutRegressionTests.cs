@@ -40,4 +40,67 @@ public sealed class HoldoutRegressionTests
     [InlineData("AKIANORTHEASTREGIONS")]
     public void Detect_PrefixFollowedByUpperCaseWords_IsNotAnAwsKey(string text) =>
         Secrets(text).Should().BeEmpty();
+    [Theory]
+    [InlineData("password = \"fIrDFdMdiLYtHLr\"", "fIrDFdMdiLYtHLr")]
+    [InlineData("[auth]\nuser = \"ines\"\npassword = \"QmXzRtPLkwHj\"", "QmXzRtPLkwHj")]
+    public void Detect_QuotedLettersOnlyPasswordWithRandomCase_IsFound(string text, string expected) =>
+        Secrets(text).Should().Equal(expected);
+
+    [Theory]
+    [InlineData("password = \"userPassword\"")]
+    [InlineData("password = \"Password\"")]
+    [InlineData("password = \"required\"")]
+    [InlineData("password = userPasswordHASH")]
+    public void Detect_QuotedWordOrIdentifierAsPassword_IsNotReported(string text) =>
+        Secrets(text).Should().BeEmpty();
+
+    [Theory]
+    [InlineData("<appSettings>\n  <add key=\"SmtpPassword\" value=\"Wisla960$4\" />\n</appSettings>", "Wisla960$4")]
+    [InlineData("<add key=\"DbPassword\" value=\"Admin2024!!6\"/>", "Admin2024!!6")]
+    [InlineData("define( 'DB_PASSWORD', 'copper-river-quartz50' );", "copper-river-quartz50")]
+    [InlineData("define('DB_PASSWORD', 'Qwerty2026');", "Qwerty2026")]
+    [InlineData("os.Setenv(\"DB_PASSWORD\", \"68vjahWvDT1R0\")", "68vjahWvDT1R0")]
+    public void Detect_PasswordInKeyValueAttributesOrSetterCall_IsTheValueOnly(string text, string expected) =>
+        Secrets(text).Should().Equal(expected);
+
+    [Theory]
+    [InlineData("<add key=\"SmtpPassword\" value=\"\" />")]
+    [InlineData("<add key=\"SmtpPassword\" value=\"${SMTP_PASSWORD}\" />")]
+    [InlineData("define('DB_PASSWORD', getenv('DB_PASSWORD'));")]
+    [InlineData("t(\"password\", \"Mot de passe\")")]
+    [InlineData("fields = (\"password\", \"confirm2\")")]
+    public void Detect_KeyValueAttributeOrCallWithoutALiteralPassword_IsNotReported(string text) =>
+        Secrets(text).Should().BeEmpty();
+
+    [Theory]
+    [InlineData("Lösenordet till kontot är Qwerty2025#9 tills vidare.", "Qwerty2025#9")]
+    [InlineData("Passordet er Fjord2024! inntil videre.", "Fjord2024!")]
+    [InlineData("Haslo do serwera to Midsommar249 i prosze go nikomu nie podawac.", "Midsommar249")]
+    [InlineData("Salasana on Sauna1987# huomiseen asti.", "Sauna1987#")]
+    public void Detect_PasswordInNordicOrPolishProse_IsTheValueOnly(string text, string expected) =>
+        Secrets(text).Should().Equal(expected);
+
+    [Theory]
+    [InlineData("Send the password to Anna2024 by mail.")]
+    [InlineData("The password to the VPN is in the vault.")]
+    public void Detect_EnglishToAfterPassword_IsNotACopula(string text) =>
+        Secrets(text).Should().BeEmpty();
+
+    [Fact]
+    public void Detect_TwilioAccountSid_IsAnIdentifierNotASecret()
+    {
+        // A credential is what grants access: the Account SID names the account (like a user name), the auth token
+        // is the secret. Values assembled at run time so no scanner flags this file.
+        var sid = "AC" + "82e261309e39940e457e361cb1abaf3a";
+        var token = "378412a7787bfde15af3d63f" + "07ba5bd3";
+        Secrets("[twilio]\naccount = \"" + sid + "\"\nauth_token = \"" + token + "\"").Should().Equal(token);
+        Secrets("TWILIO_ACCOUNT_SID=" + sid).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Detect_TwilioApiKey_IsStillASecret()
+    {
+        var key = "SK" + "0219960b3efef55f9292c6107706b42f";
+        Secrets("twilio api key " + key).Should().Equal(key);
+    }
 }

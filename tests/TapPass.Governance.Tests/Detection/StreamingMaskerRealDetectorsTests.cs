@@ -66,6 +66,77 @@ public sealed class StreamingMaskerRealDetectorsTests
         }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
     }
 
+    [Fact]
+    public void Write_TablesWithPhoneColumns_RandomChunkings_EqualWholeTextMasking()
+    {
+        // Phone-shaped values are judged by their column's header (phone: masked, sku: kept), which can sit rows
+        // above them: the streamed answer must decide exactly like the whole text, however it is chunked.
+        var sawMaskedRow = false;
+        Prop.ForAll(Gen.Choose(0, int.MaxValue).ToArbitrary(), seed =>
+        {
+            var rng = new Random(seed);
+            var text = Table(rng);
+            var expected = Masker.Mask(Scanner, text).Text;
+            sawMaskedRow |= expected.Contains("[MASKED_PHONE_NUMBER]", StringComparison.Ordinal);
+            var cuts = new SortedSet<int>();
+            for (var i = rng.Next(0, 40); i > 0; i--)
+            {
+                cuts.Add(rng.Next(0, text.Length + 1));
+            }
+
+            return Stream(text, [.. cuts], expected) == expected;
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+        sawMaskedRow.Should().BeTrue("the generated tables must exercise the header rule");
+    }
+
+    [Fact]
+    public void Write_ShortPhoneTable_MasksTheRowsNumberByItsHeader()
+    {
+        const string text = "name;tel\nAnn Lee;625 357 597\nBo Ek;612 345 678\n";
+        var expected = Masker.Mask(Scanner, text).Text;
+        expected.Should().Be("name;tel\nAnn Lee;[MASKED_PHONE_NUMBER]\nBo Ek;[MASKED_PHONE_NUMBER]\n");
+        Stream(text, [3, 9, 17, 20, 33], expected).Should().Be(expected);
+    }
+
+    private static string Table(Random rng)
+    {
+        string[] names = ["Ann Lee", "Bo Ek", "Kenji Haugen", "Niamh Brien", "Jakub Gruber", "Ines Moreau"];
+        string[] columns = ["phone", "tel", "sku", "part", "notes", "mobile"];
+        var delimiter = rng.Next(4) switch
+        {
+            0 => ",",
+            1 => ";",
+            2 => "\t",
+            _ => " | ",
+        };
+        var markdown = delimiter == " | ";
+        var column = columns[rng.Next(columns.Length)];
+        var sb = new StringBuilder();
+        if (rng.Next(2) == 0)
+        {
+            sb.Append("Here is the list you asked for:").Append(rng.Next(2) == 0 ? "\n\n" : "\n");
+        }
+
+        sb.Append(markdown ? "| name | " + column + " |\n|---|---|\n" : "name" + delimiter + column + "\n");
+        for (var r = rng.Next(1, 14); r > 0; r--)
+        {
+            var value = rng.Next(3) switch
+            {
+                0 => $"{rng.Next(600, 699)} {rng.Next(100, 999)} {rng.Next(100, 999)}",
+                1 => $"({rng.Next(10, 99)}) {rng.Next(100, 999)}-{rng.Next(10, 99)}-{rng.Next(10, 99)}",
+                _ => $"0{rng.Next(20, 99)} {rng.Next(1000, 9999)} {rng.Next(1000, 9999)}",
+            };
+            var name = names[rng.Next(names.Length)];
+            sb.Append(markdown ? "| " + name + " | " + value + " |" : name + delimiter + value).Append('\n');
+            if (rng.Next(12) == 0)
+            {
+                sb.Append('\n');
+            }
+        }
+
+        return sb.ToString();
+    }
+
     private static string Stream(string text, IReadOnlyList<int> cuts, string expected)
     {
         var masker = new StreamingMasker(Scanner);

@@ -25,6 +25,12 @@ internal sealed class ContextKeywords
     private const int MaxWord = 32;
     private const int MaxSqlScan = 512;
 
+    /// <summary>
+    /// Farthest a table header is looked for before a candidate (characters). The streaming masker keeps more
+    /// released text than this as left context.
+    /// </summary>
+    public const int MaxTableLookBack = 200;
+
     private readonly FrozenDictionary<string, ContextVerdict>.AlternateLookup<ReadOnlySpan<char>> _words;
     private readonly (string Suffix, ContextVerdict Verdict)[] _suffixes;
 
@@ -68,8 +74,9 @@ internal sealed class ContextKeywords
     /// The verdict of the nearest keyword before <paramref name="end"/> (exclusive), looking back at most
     /// <paramref name="maxDistance"/> characters, never across a line break, and past at most
     /// <paramref name="maxWordsBetween"/> other words. With <paramref name="stopAtValue"/>, a run of three or
-    /// more digits on the way back ends the search: the keyword before it describes that other value
-    /// ("SSN 123-45-6789, reachable at 212-555-0147": "SSN" is not the phone number's label).
+    /// more digits or an <c>@</c> (an e-mail address) on the way back ends the search: the keyword before it
+    /// describes that other value ("SSN 123-45-6789, reachable at 212-555-0147": "SSN" is not the phone
+    /// number's label).
     /// </summary>
     public ContextVerdict Nearest(string text, int end, int maxDistance, int maxWordsBetween, bool stopAtValue)
     {
@@ -89,7 +96,7 @@ internal sealed class ContextKeywords
             if (!char.IsLetter(c))
             {
                 digitRun = char.IsAsciiDigit(c) ? digitRun + 1 : 0;
-                if (stopAtValue && digitRun >= 3)
+                if (stopAtValue && (digitRun >= 3 || c == '@'))
                 {
                     break;
                 }
@@ -253,6 +260,152 @@ internal sealed class ContextKeywords
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// When the candidate at <paramref name="start"/> sits in a row of a table whose first line is a header
+    /// (CSV, TSV, <c>;</c>-separated, Markdown <c>| a | b |</c>), the verdict of its column's header name;
+    /// otherwise null. The table is the block of lines up to the previous blank line (or the start of the text);
+    /// the header must have no value-like content (digit runs, <c>@</c>), and the row's delimiters before the
+    /// candidate give its column.
+    /// <para>
+    /// Local by construction: only the <see cref="MaxTableLookBack"/> characters before <paramref name="start"/>
+    /// are read (a header farther back, or a block start that cannot be seen within that reach, gives null), and
+    /// nothing after it. So any text that holds those characters gives the same verdict — which is what lets the
+    /// streaming masker, which keeps at least that much released text as context, mask a streamed table exactly
+    /// like the whole text.
+    /// </para>
+    /// </summary>
+    public ContextVerdict? TableColumnVerdict(string text, int start)
+    {
+        if (start <= 0 || start > text.Length)
+        {
+            return null;
+        }
+
+        int lo = start - MaxTableLookBack; // <= 0: the start of the text is within reach
+        int floor = Math.Max(lo, 0);
+        int lineStart = PreviousLineStart(text, floor, start, lo);
+        if (lineStart <= 0)
+        {
+            return null; // the first line of the text is no data row, or its start is out of reach
+        }
+
+        // The block's first line: walk back over non-blank lines, all within reach.
+        int headerStart = lineStart;
+        while (headerStart > 0)
+        {
+            int prevEnd = headerStart - 1; // the '\n' that ends the previous line
+            if (prevEnd < floor)
+            {
+                return null;
+            }
+
+            int prevStart = PreviousLineStart(text, floor, prevEnd, lo);
+            if (prevStart < 0)
+            {
+                return null;
+            }
+
+            if (text.AsSpan(prevStart, prevEnd - prevStart).IsWhiteSpace())
+            {
+                break;
+            }
+
+            headerStart = prevStart;
+        }
+
+        if (headerStart == lineStart)
+        {
+            return null;
+        }
+
+        int headerEnd = text.IndexOf('\n', headerStart, lineStart - headerStart);
+        ReadOnlySpan<char> header = text.AsSpan(headerStart, headerEnd - headerStart).TrimEnd('\r');
+        ReadOnlySpan<char> row = text.AsSpan(lineStart, start - lineStart);
+        if (header.Contains('@') || HasDigitRun(header, 3))
+        {
+            return null;
+        }
+
+        foreach (char delimiter in (ReadOnlySpan<char>)['|', '\t', ';', ','])
+        {
+            int count = CountOutsideQuotes(header, delimiter, header.Length);
+            if (count == 0)
+            {
+                continue;
+            }
+
+            int index = CountOutsideQuotes(row, delimiter, row.Length);
+            if (index > count)
+            {
+                return null; // more cells than the header has columns: not this table's row
+            }
+
+            int column = 0;
+            foreach (Range r in header.Split(delimiter))
+            {
+                if (column++ == index)
+                {
+                    return VerdictOfName(header[r]);
+                }
+            }
+
+            return null;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Start of the line that contains position <paramref name="end"/> - 1 (the line ending at <paramref name="end"/>),
+    /// searching only [<paramref name="floor"/>, <paramref name="end"/>); 0 when the text starts within reach
+    /// (<paramref name="lo"/> &lt;= 0) without a line break, -1 when the line starts out of reach.
+    /// </summary>
+    private static int PreviousLineStart(string text, int floor, int end, int lo)
+    {
+        int nl = text.AsSpan(floor, end - floor).LastIndexOf('\n');
+        if (nl >= 0)
+        {
+            return floor + nl + 1;
+        }
+
+        return lo <= 0 ? 0 : -1;
+    }
+
+    private static int CountOutsideQuotes(ReadOnlySpan<char> line, char delimiter, int end)
+    {
+        int count = 0;
+        bool quoted = false;
+        for (int k = 0; k < end && k < line.Length; k++)
+        {
+            char c = line[k];
+            if (c == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (c == delimiter && !quoted)
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private static bool HasDigitRun(ReadOnlySpan<char> s, int length)
+    {
+        int run = 0;
+        foreach (char c in s)
+        {
+            run = char.IsAsciiDigit(c) ? run + 1 : 0;
+            if (run >= length)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The verdict of a column or field name: a supporting word wins over a refuting one.</summary>

@@ -9,7 +9,7 @@ namespace TapPass.Governance.Detection.Pii;
 /// Refused whatever the shape: candidates the text presents as something else (the nearest keyword
 /// is SKU, part, order, case, lot, ISBN, serial, version…; for an international number it must be
 /// right before it; a keyword is never read across another value; in a SQL VALUES tuple the column's
-/// name decides), dates and timestamps, dotted quads,
+/// name decides, in a table row its header's), dates and timestamps, dotted quads,
 /// card-like groups of four, ISBN-13, and digit groups glued to a preceding code.
 /// </summary>
 internal static class PhoneNumberRules
@@ -178,7 +178,9 @@ internal static class PhoneNumberRules
 
         // The keyword must label this candidate, not a value between them ("SSN 123-45-6789, call 212-…").
         ContextVerdict context = s_context.SqlColumnVerdict(text, start)
-            ?? s_context.Nearest(text, start, ContextDistance, int.MaxValue, stopAtValue: true);
+            ?? (s_context.TableColumnVerdict(text, start) is ContextVerdict column and not ContextVerdict.None ? column
+                : HasLetterLabel(text, start) ? ContextVerdict.Supports
+                : s_context.Nearest(text, start, ContextDistance, int.MaxValue, stopAtValue: true));
         if (context == ContextVerdict.Refutes && international
             && s_context.Nearest(text, start, ContextDistance, MaxWordsBeforeInternational, stopAtValue: true) != ContextVerdict.Refutes)
         {
@@ -232,6 +234,25 @@ internal static class PhoneNumberRules
         }
 
         return n <= 12 && context == ContextVerdict.Supports ? 0.6 : 0;
+    }
+
+    /// <summary>
+    /// A one-letter label right before the number, as in e-mail signatures and letterheads:
+    /// "T +41 44 …", "M: 0470 …", "F. 02 …" (T, M, F, P, W, H, C: telephone, mobile, fax, phone, work,
+    /// home, cell). The letter is upper case and a word of its own.
+    /// </summary>
+    private static bool HasLetterLabel(string text, int start)
+    {
+        int p = start - 1;
+        int skipped = 0;
+        while (p >= 0 && skipped < 3 && text[p] is ' ' or ':' or '.' or '\t')
+        {
+            p--;
+            skipped++;
+        }
+
+        return skipped > 0 && p >= 0 && text[p] is 'T' or 'M' or 'F' or 'P' or 'W' or 'H' or 'C'
+            && (p == 0 || text[p - 1] is ' ' or '\n' or '\t' or '|' or '(' or ',' or ';' or '/');
     }
 
     private static bool IsNanp(ReadOnlySpan<char> d, ReadOnlySpan<int> g, bool firstGroupParen)

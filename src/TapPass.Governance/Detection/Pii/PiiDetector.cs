@@ -465,8 +465,9 @@ internal sealed partial class PiiDetector : IEntityDetector
 
     // ------------------------------------------------------------------ PHONE_NUMBER
 
-    // Not glued to a preceding word or code; "PHONE=+41…" (an assignment of an international number) is allowed.
-    [GeneratedRegex(@"\G(?:(?<==)(?=\+[0-9])|(?<![0-9A-Za-z_@#$%&*+=/\\.-]))\+?(?:\([0-9]{1,5}\)|[0-9]{1,15})(?:(?:[ ./-]|(?<=\)))[0-9]{1,15}|[ ./-]?\([0-9]{1,5}\)){0,8}(?![0-9A-Za-z_@]|[./-][0-9]|:[0-9])", Options, RegexTimeoutMs)]
+    // Not glued to a preceding word or code; an assignment ("SUPPORT_PHONE=+41…", "to=078/520.42.24") is allowed:
+    // the phone rules judge the shape and the key's words.
+    [GeneratedRegex(@"\G(?<![0-9A-Za-z_@#$%&*+/\\.-])\+?(?:\([0-9]{1,5}\)|[0-9]{1,15})(?:(?:[ ./-]|(?<=\)))[0-9]{1,15}|[ ./-]?\([0-9]{1,5}\)){0,8}(?![0-9A-Za-z_@]|[./-][0-9]|:[0-9])", Options, RegexTimeoutMs)]
     private static partial Regex PhoneCandidate();
 
     // ------------------------------------------------------------------ EMAIL

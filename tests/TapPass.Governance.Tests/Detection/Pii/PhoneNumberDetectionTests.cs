@@ -118,15 +118,20 @@ public sealed class PhoneNumberDetectionTests
     [Theory]
     [InlineData("TWILIO_FROM=+1 (415) 555-2671", "+1 (415) 555-2671")]
     [InlineData("ONCALL_PHONE=+41 44 668 18 00", "+41 44 668 18 00")]
-    public void Detect_InternationalNumberAssignedWithEquals_IsFound(string text, string expected)
+    [InlineData("TWILIO_FROM=(674)272-7651", "(674)272-7651")]
+    [InlineData("SUPPORT_LINE=1-800-965-2395", "1-800-965-2395")]
+    [InlineData("DEBUG sms.send to=070-438 88 28 template=otp", "070-438 88 28")]
+    [InlineData("DEBUG sms.send to=078/520.42.24 template=otp", "078/520.42.24")]
+    public void Detect_NumberAssignedWithEquals_IsFound(string text, string expected)
     {
         Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected);
     }
 
     [Theory]
     [InlineData("user_id=0612345678")]
-    [InlineData("n=212-555-0147")]
-    public void Detect_NationalDigitsGluedToAnAssignment_AreNotReported(string text)
+    [InlineData("ORDER_ID=212-555-0147")]
+    [InlineData("sku=0470 12 34 56")]
+    public void Detect_AssignedDigitsWhoseKeyNamesSomethingElse_AreNotReported(string text)
     {
         Scan.ValuesOf(EntityTypes.Phone, text).Should().BeEmpty();
     }
@@ -149,5 +154,36 @@ public sealed class PhoneNumberDetectionTests
     public void Detect_ValueInSqlInsertTuple_IsJudgedByItsColumnName(string text, string expected)
     {
         Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected.Split('|'));
+    }
+    [Theory]
+    [InlineData("name,email,phone,iban\nKenji Haugen,k.h@bluewin.ch,625 357 597,AT274453063074003132", "625 357 597")]
+    [InlineData("name;tel\r\n\"Brien, Niamh\";(22) 989-53-46\r\n", "(22) 989-53-46")]
+    [InlineData("| Office | Phone |\n|---|---|\n| HQ | 625 357 597 |\n| Branch | 612 345 678 |", "625 357 597|612 345 678")]
+    [InlineData("id\tnotes\n7\tcall 612 345 678 tomorrow", "612 345 678")]
+    public void Detect_NumberInATableRow_IsJudgedByItsColumnHeader(string text, string expected)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal(expected.Split('|'));
+    }
+
+    [Theory]
+    [InlineData("sku;name\n212-555-0147;gasket")]
+    [InlineData("| Part | Name |\n|---|---|\n| 0470 12 34 56 | gasket |")]
+    public void Detect_PhoneShapeInATableColumnThatNamesSomethingElse_IsNotReported(string text)
+    {
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().BeEmpty();
+    }
+
+    [Fact]
+    public void Detect_NumbersAfterOneLetterSignatureLabels_AreFound()
+    {
+        string text = "Best regards\nAoife Haugen\nAccounts Payable | Alpenfluss\nT 675-042-801 | M: 22 408 3817\nF. (22) 924-35-83";
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal("675-042-801", "22 408 3817", "(22) 924-35-83");
+    }
+
+    [Fact]
+    public void Detect_KeywordBeforeAnEmailAddress_DoesNotLabelTheNumberAfterIt()
+    {
+        string text = "Summarize the ticket: customer Jakub Gruber (kundservice@gmx.at, 020 3428 0393) wants a refund.";
+        Scan.ValuesOf(EntityTypes.Phone, text).Should().Equal("020 3428 0393");
     }
 }
