@@ -42,7 +42,20 @@ internal static class ServerComposition
         var services = builder.Services;
         services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
-        services.AddHttpClient(OpenAiClientName);
+
+        // The upstream hop is on every request's path: no per-request logging handlers (the gateway logs decisions
+        // itself, never request content), and one long-lived SocketsHttpHandler whose pooled connections are recycled
+        // every few minutes (DNS changes) instead of the factory rotating the whole handler (and its connections) every
+        // two minutes.
+        services.AddHttpClient(OpenAiClientName)
+            .RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+                UseCookies = false,
+            })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 
         // The audit log and the model router come before the engine, whose in-memory defaults are only TryAdds.
         services.AddSingleton(sp =>
