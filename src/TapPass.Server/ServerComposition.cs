@@ -62,7 +62,12 @@ internal static class ServerComposition
         {
             var audit = sp.GetRequiredService<IOptions<ServerOptions>>().Value.Audit;
             return SqliteAuditLog.Open(
-                new AuditLogOptions { DatabasePath = audit.Path, SigningKeyPath = audit.SigningKeyPath },
+                new AuditLogOptions
+                {
+                    DatabasePath = audit.Path,
+                    SigningKeyPath = audit.SigningKeyPath,
+                    Durability = audit.Durability == "normal" ? AuditDurability.Normal : AuditDurability.Full,
+                },
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<SqliteAuditLog>>());
         });
@@ -187,6 +192,11 @@ internal static class ServerComposition
         if (string.IsNullOrWhiteSpace(o.Audit.Path))
         {
             return "TapPass:Audit:Path must be set.";
+        }
+
+        if (o.Audit.Durability is not ("full" or "normal"))
+        {
+            return "TapPass:Audit:Durability must be 'full' (default) or 'normal'.";
         }
 
         return null;

@@ -19,7 +19,9 @@ namespace TapPass.Governance.Audit;
 /// last transactions on power failure; <see cref="AppendAsync"/> promises that the event is durable when it completes,
 /// so every commit is fsync'd. The cost is amortised by group commit: concurrent appends queue in a channel and one
 /// writer commits whatever is queued (up to <see cref="AuditLogOptions.MaxBatchSize"/>) in one transaction, completing
-/// each caller only after COMMIT returned.</para>
+/// each caller only after COMMIT returned. <see cref="AuditDurability.Normal"/> (<c>synchronous=NORMAL</c>, opt-in
+/// through <see cref="AuditLogOptions.Durability"/>) drops the fsync per commit and with it the power-failure
+/// guarantee; it is never the default.</para>
 /// <para>Checkpoints: the writer connection never checkpoints automatically (a checkpoint copies the WAL into the
 /// database and fsyncs it, which would stall whichever append triggered it). A checkpointer connection copies the WAL
 /// in the background (<c>PASSIVE</c>, concurrently with commits) every <see cref="CheckpointEveryEvents"/> events;
@@ -155,7 +157,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         {
             connection.Open();
             Execute(connection, "PRAGMA journal_mode=WAL;");
-            Execute(connection, "PRAGMA synchronous=FULL;");
+            Execute(connection, SynchronousPragma(options.Durability));
             Execute(connection, "PRAGMA busy_timeout=30000;");
 
             // Checkpoints run in the background (see remarks), never inside a commit.
@@ -530,7 +532,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
                     {
                         connection = new SqliteConnection(_connectionString);
                         connection.Open();
-                        Execute(connection, "PRAGMA synchronous=FULL;");
+                        Execute(connection, SynchronousPragma(_options.Durability));
                         Execute(connection, "PRAGMA wal_autocheckpoint=0;");
                     }
 
@@ -813,6 +815,20 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             await connection.DisposeAsync();
             throw;
         }
+    }
+
+    private static string SynchronousPragma(AuditDurability durability) =>
+        durability == AuditDurability.Normal ? "PRAGMA synchronous=NORMAL;" : "PRAGMA synchronous=FULL;";
+
+    /// <summary>
+    /// The <c>synchronous</c> setting of the writer connection (2 = FULL, 1 = NORMAL), for tests; only while no append
+    /// is in flight (the writer connection is not shared).
+    /// </summary>
+    internal long WriterSynchronous()
+    {
+        using var command = _writerConnection.CreateCommand();
+        command.CommandText = "PRAGMA synchronous;";
+        return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }
 
     private static void Execute(SqliteConnection connection, string sql)

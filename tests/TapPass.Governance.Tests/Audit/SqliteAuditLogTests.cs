@@ -309,6 +309,18 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Open_DurabilityDefaultsToFsyncEveryCommit_NormalOnlyWhenAskedFor()
+    {
+        _log.WriterSynchronous().Should().Be(2, "synchronous=FULL is the default");
+
+        await _log.DisposeAsync();
+        _log = SqliteAuditLog.Open(new AuditLogOptions { DatabasePath = DatabasePath, Durability = AuditDurability.Normal }, TimeProvider.System, NullLogger<SqliteAuditLog>.Instance);
+        _log.WriterSynchronous().Should().Be(1);
+        await AppendManyAsync(3);
+        (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task ConcurrentAppends_AreAllDurableAndChainIntact()
     {
         const int Tasks = 16, PerTask = 1000 / Tasks + 1;
