@@ -13,6 +13,9 @@
 #   the mock directly, through TapPass (TapPass:Provider:Kind=openai) and through the Portkey OSS gateway 1.15.2
 #   (bench/portkey, npm ci from its pinned lockfile), in the same run. Added latency = through-gateway minus direct.
 #   If Portkey cannot be installed or started the script says so and reports TapPass alone.
+#   Every TapPass row uses the durable default (an fsync per audit commit before the answer is sent). One extra row,
+#   labelled as such, measures c=1 with the opt-in TAPPASS_AUDIT__DURABILITY=normal (no fsync per commit) for comparison
+#   (AUDIT_NORMAL_ROW=0 skips it).
 #
 # Output: a summary table on stdout and in bench/results/load-<timestamp>.txt, wrk's raw output next to it.
 # Needs: dotnet, node/npm, curl, wrk (installed with `apt-get install -y wrk` when missing and running as root).
@@ -255,6 +258,19 @@ for c in $OVERHEAD_STREAM_CONCURRENCY; do
   [[ -n "$portkey" ]] && measure "sportkey.$c" "portkey streaming" "$work/pk-stream.lua" "$pk_url" "$c"
 done
 proxy_peak="$(peak_kb "$(cat "$work/proxy.pid")")"
+
+# Extra row, not the default configuration: audit durability=normal (opt-in), c=1.
+if [[ "${AUDIT_NORMAL_ROW:-1}" != 0 ]]; then
+  tpn_port="$(free_port)"
+  start_tappass proxy-normal "$tpn_port" TAPPASS_PROVIDER__KIND=openai TAPPASS_PROVIDER__BASEURL="http://127.0.0.1:$mock_port/v1" TAPPASS_PROVIDER__APIKEY=sk-mock TAPPASS_AUDIT__DURABILITY=normal
+  n1="$(open_session "$tpn_port")"
+  n2="$(open_session "$tpn_port")"
+  write_lua "$work/tpn.lua" false tappass "$tpn_port" "$mock_port" "$n1" "$n2"
+  tpn_url="http://127.0.0.1:$tpn_port/v1/chat/completions"
+  DURATION="$PROXY_WARMUP" run_wrk proxy-normal-warmup "$work/tpn.lua" "$tpn_url" 16 >/dev/null
+  measure "tappass_audit_normal.1" "tappass audit=normal (opt-in)" "$work/tpn.lua" "$tpn_url" 1
+  kill "$(cat "$work/proxy-normal.pid")" 2>/dev/null || true
+fi
 pk_peak=0
 [[ -n "$portkey" ]] && pk_peak="$(peak_kb "$(cat "$work/portkey.pid")")"
 
@@ -270,6 +286,7 @@ for c in $OVERHEAD_CONCURRENCY; do
   overhead "" tappass "$c"
   [[ -n "$portkey" ]] && overhead "" portkey "$c"
 done
+[[ "${AUDIT_NORMAL_ROW:-1}" != 0 ]] && overhead "" tappass_audit_normal 1
 for c in $OVERHEAD_STREAM_CONCURRENCY; do
   overhead s tappass "$c"
   [[ -n "$portkey" ]] && overhead s portkey "$c"

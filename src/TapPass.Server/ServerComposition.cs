@@ -42,14 +42,32 @@ internal static class ServerComposition
         var services = builder.Services;
         services.AddOptions<ServerOptions>().Bind(builder.Configuration.GetSection(ServerOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
-        services.AddHttpClient(OpenAiClientName);
+
+        // The upstream hop is on every request's path: no per-request logging handlers (the gateway logs decisions
+        // itself, never request content), and one long-lived SocketsHttpHandler whose pooled connections are recycled
+        // every few minutes (DNS changes) instead of the factory rotating the whole handler (and its connections) every
+        // two minutes.
+        services.AddHttpClient(OpenAiClientName)
+            .RemoveAllLoggers()
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler
+            {
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+                UseCookies = false,
+            })
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
 
         // The audit log and the model router come before the engine, whose in-memory defaults are only TryAdds.
         services.AddSingleton(sp =>
         {
             var audit = sp.GetRequiredService<IOptions<ServerOptions>>().Value.Audit;
             return SqliteAuditLog.Open(
-                new AuditLogOptions { DatabasePath = audit.Path, SigningKeyPath = audit.SigningKeyPath },
+                new AuditLogOptions
+                {
+                    DatabasePath = audit.Path,
+                    SigningKeyPath = audit.SigningKeyPath,
+                    Durability = audit.Durability == "normal" ? AuditDurability.Normal : AuditDurability.Full,
+                },
                 sp.GetRequiredService<TimeProvider>(),
                 sp.GetRequiredService<ILogger<SqliteAuditLog>>());
         });
@@ -174,6 +192,11 @@ internal static class ServerComposition
         if (string.IsNullOrWhiteSpace(o.Audit.Path))
         {
             return "TapPass:Audit:Path must be set.";
+        }
+
+        if (o.Audit.Durability is not ("full" or "normal"))
+        {
+            return "TapPass:Audit:Durability must be 'full' (default) or 'normal'.";
         }
 
         return null;

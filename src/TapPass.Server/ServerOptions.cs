@@ -56,4 +56,11 @@ public sealed class AuditOptions
     /// <summary>PEM file of the ES256 signing key. Default: next to the database (<c>{Path}.signing-key.pem</c>),
     /// generated with owner-only permissions.</summary>
     public string? SigningKeyPath { get; set; }
+
+    /// <summary>
+    /// <c>full</c> (default): every audit commit is fsync'd before the answer it records is sent, so an answered call's
+    /// event survives a power failure. <c>normal</c> (opt-in): no fsync per commit; the event survives a crash of the
+    /// gateway process but the newest events may be lost if the machine fails. Lower latency, weaker guarantee.
+    /// </summary>
+    public string Durability { get; set; } = "full";
 }

@@ -135,18 +135,34 @@ internal static class ChatEndpoints
         var writer = response.BodyWriter;
         var cancellationToken = context.RequestAborted;
         string decision = "allow";
+        using var json = new Utf8JsonWriter(writer);
         try
         {
-            await foreach (var chunk in reply.Chunks.WithCancellation(cancellationToken))
+            await using var chunks = reply.Chunks.GetAsyncEnumerator(cancellationToken);
+            while (true)
             {
-                if (chunk.Error is not null)
+                // Events already available are written together; whatever was written goes out before the gateway
+                // waits for the next one, so no event is ever held back (one flush, one send, per burst).
+                var next = chunks.MoveNextAsync();
+                if (!next.IsCompleted)
                 {
-                    decision = chunk.Error.Type;
-                    await WriteEventAsync(writer, JsonSerializer.SerializeToUtf8Bytes(new ErrorEnvelope { Error = chunk.Error }, TapPassJsonContext.Default.ErrorEnvelope), cancellationToken);
+                    await writer.FlushAsync(cancellationToken);
+                }
+
+                if (!await next)
+                {
                     break;
                 }
 
-                await WriteEventAsync(writer, JsonSerializer.SerializeToUtf8Bytes(chunk, TapPassJsonContext.Default.ChatCompletionChunk), cancellationToken);
+                var chunk = chunks.Current;
+                if (chunk.Error is not null)
+                {
+                    decision = chunk.Error.Type;
+                    WriteEvent(writer, json, new ErrorEnvelope { Error = chunk.Error }, TapPassJsonContext.Default.ErrorEnvelope);
+                    break;
+                }
+
+                WriteEvent(writer, json, chunk, TapPassJsonContext.Default.ChatCompletionChunk);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -158,20 +174,22 @@ internal static class ChatEndpoints
             GatewayLog.StreamFailed(services.Logger, Route, ex);
             decision = ErrorTypes.Unavailable;
             var error = new ErrorBody { Type = ErrorTypes.Unavailable, Message = "The stream failed; the answer is incomplete." };
-            await WriteEventAsync(writer, JsonSerializer.SerializeToUtf8Bytes(new ErrorEnvelope { Error = error }, TapPassJsonContext.Default.ErrorEnvelope), cancellationToken);
+            WriteEvent(writer, json, new ErrorEnvelope { Error = error }, TapPassJsonContext.Default.ErrorEnvelope);
         }
 
         services.Diagnostics.RecordDecision(Route, decision);
-        await writer.WriteAsync(Done, cancellationToken);
+        writer.Write(Done);
         await writer.FlushAsync(cancellationToken);
     }
 
-    private static async ValueTask WriteEventAsync(System.IO.Pipelines.PipeWriter writer, byte[] json, CancellationToken cancellationToken)
+    /// <summary>Writes one <c>data:</c> event, the JSON serialised straight into the response pipe (not flushed).</summary>
+    private static void WriteEvent<T>(System.IO.Pipelines.PipeWriter writer, Utf8JsonWriter json, T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo)
     {
         writer.Write(DataPrefix);
-        writer.Write(json);
+        json.Reset(writer);
+        JsonSerializer.Serialize(json, value, typeInfo);
+        json.Flush();
         writer.Write(EventEnd);
-        await writer.FlushAsync(cancellationToken);
     }
 
     private static void Record(GatewayServices services, ErrorBody? error, int statusCode)

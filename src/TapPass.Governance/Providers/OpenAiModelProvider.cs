@@ -55,6 +55,10 @@ internal sealed class OpenAiModelProvider : IModelProvider
 
             // Our own cancellation enforces the timeout; the pipeline's must not fire first with a different exception.
             NetworkTimeout = options.Timeout + TimeSpan.FromSeconds(5),
+
+            // No per-request message logging in the client pipeline (TapPass logs its own decisions, never upstream
+            // traffic); distributed tracing stays on.
+            ClientLoggingOptions = new ClientLoggingOptions { EnableLogging = false },
         };
         if (options.BaseUrl is not null)
         {

@@ -67,6 +67,28 @@ public sealed class ServerCompositionTests
     }
 
     [Theory]
+    [InlineData("full", true)]
+    [InlineData("normal", true)]
+    [InlineData("FULL", false)]
+    [InlineData("off", false)]
+    [InlineData("", false)]
+    public void Validate_AuditDurability_IsFullOrNormal(string durability, bool valid)
+    {
+        new ServerOptions().Audit.Durability.Should().Be("full", "durable commits are the default");
+
+        var failure = ServerComposition.Validate(new ServerOptions { Audit = new AuditOptions { Durability = durability } });
+
+        if (valid)
+        {
+            failure.Should().BeNull();
+        }
+        else
+        {
+            failure.Should().Contain("Audit:Durability");
+        }
+    }
+
+    [Theory]
     [InlineData("http://127.0.0.1:9620", "http://127.0.0.1:9620")]
     [InlineData("http://0.0.0.0:8080;https://0.0.0.0:8443", "http://localhost:8080")]
     [InlineData("http://*:5000", "http://localhost:5000")]

@@ -291,6 +291,36 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ManyAppends_AreCheckpointedInTheBackgroundAndTheWalStaysBounded()
+    {
+        // Auto-checkpoints are off on the writer: without the background checkpointer and the writer's restart the WAL
+        // would only grow (several pages per commit; 3000 commits are far beyond 40 MB).
+        var records = await AppendManyAsync(3000);
+
+        _log.CheckpointsRun.Should().BeGreaterThan(0, "a checkpoint is requested every {0} events", SqliteAuditLog.CheckpointEveryEvents);
+        new FileInfo(DatabasePath + "-wal").Length.Should().BeLessThan(40L * 1024 * 1024, "the WAL starts over once the checkpoint has caught up");
+        (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeTrue();
+
+        await _log.DisposeAsync();
+        _log = Open();
+        var verification = await _log.VerifyAsync(CancellationToken.None);
+        verification.Verified.Should().BeTrue();
+        verification.EventsChecked.Should().Be(records.Count);
+    }
+
+    [Fact]
+    public async Task Open_DurabilityDefaultsToFsyncEveryCommit_NormalOnlyWhenAskedFor()
+    {
+        _log.WriterSynchronous().Should().Be(2, "synchronous=FULL is the default");
+
+        await _log.DisposeAsync();
+        _log = SqliteAuditLog.Open(new AuditLogOptions { DatabasePath = DatabasePath, Durability = AuditDurability.Normal }, TimeProvider.System, NullLogger<SqliteAuditLog>.Instance);
+        _log.WriterSynchronous().Should().Be(1);
+        await AppendManyAsync(3);
+        (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task ConcurrentAppends_AreAllDurableAndChainIntact()
     {
         const int Tasks = 16, PerTask = 1000 / Tasks + 1;
