@@ -101,6 +101,7 @@ public sealed class TapPassSessionTests
     public async Task LeakedContinuation_OfAnEndedScope_SeesNull_EvenThoughItsContextStillHoldsTheSession()
     {
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource<TapPassSession?>(TaskCreationOptions.RunContinuationsAsynchronously);
         Task<(TapPassSession? Before, TapPassSession? After)> leaked;
         TapPassSession session;
         using (var scope = TapPassSession.Begin("ses_leak"))
@@ -108,11 +109,13 @@ public sealed class TapPassSessionTests
             session = scope.Session;
             leaked = Task.Run(async () =>
             {
-                var before = TapPassSession.Current;
+                started.SetResult(TapPassSession.Current);
                 await release.Task;
-                return (before, TapPassSession.Current);
+                return (await started.Task, TapPassSession.Current);
             });
-            await Task.Delay(1);
+
+            // The leaked work has read the session while the scope was still open.
+            await started.Task;
         }
 
         release.SetResult();
