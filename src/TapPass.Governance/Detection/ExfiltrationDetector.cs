@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text;
 using System.Text.RegularExpressions;
 
 namespace TapPass.Governance.Detection;
@@ -81,22 +83,35 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         "mockbin.org", "webhook.cool", "smee.io", "requestrepo.com", "ssrf.red",
     ];
 
+    // Every host of both lists: one vectorised search decides whether the per-host searches are needed.
+    private static readonly SearchValues<string> AllHosts = SearchValues.Create([.. PasteHosts, .. CollectorHosts], StringComparison.OrdinalIgnoreCase);
+
     /// <inheritdoc />
     public IReadOnlyList<ExfiltrationResult> Detect(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
         if (text.Length < 8) return [];
-        if (text.Length > MaxLength) text = text[..MaxLength];
+        var n = Math.Min(text.Length, MaxLength); // only the first MaxLength characters are analysed
 
-        // Long texts are analysed in overlapping windows so every regex call stays small and bounded.
+        // Long texts are analysed in overlapping windows so every regex call stays small and bounded. A window is
+        // copied to a string only when a pattern that reports groups can match in it (see the gates below).
+        var ascii = Ascii.IsValid(text);
         List<ExfiltrationResult>? results = null;
-        for (var start = 0; start < text.Length; start += ChunkLength - ChunkOverlap)
+        for (var start = 0; start < n; start += ChunkLength - ChunkOverlap)
         {
-            var chunk = start == 0 && text.Length <= ChunkLength ? text : text.Substring(start, Math.Min(ChunkLength, text.Length - start));
+            var length = Math.Min(ChunkLength, n - start);
+            var window = text.AsSpan(start, length);
             try
             {
-                BulkRequests(chunk, ref results);
-                Channels(chunk, ref results);
+                var gates = Gates(window, ascii);
+                string? chunk = null;
+                if (gates != Gate.None)
+                {
+                    chunk = start == 0 && length == text.Length ? text : text.Substring(start, length);
+                    BulkRequests(chunk, gates, ref results);
+                }
+
+                Channels(window, (gates & Gate.ExternalSend) != 0 ? chunk : null, ref results);
             }
             catch (RegexMatchTimeoutException)
             {
@@ -104,11 +119,57 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
                 Add(ref results, new ExfiltrationResult("analysis_timeout", null, "Text could not be fully analysed for exfiltration"));
             }
 
-            if (start + ChunkLength >= text.Length) break;
+            if (start + ChunkLength >= n) break;
         }
 
         return (IReadOnlyList<ExfiltrationResult>?)results ?? [];
     }
+
+    /// <summary>The patterns (those that report groups) that can match in a window.</summary>
+    [Flags]
+    internal enum Gate
+    {
+        None = 0,
+        BulkVerb = 1,
+        DumpTable = 2,
+        SqlSelect = 4,
+        ExternalSend = 8,
+    }
+
+    /// <summary>
+    /// Literal prefilters: a pattern is run on a window only when the window holds a word that every match of that
+    /// pattern contains (a sensitive noun, a table word, SELECT, an address). Ordinary prose has none of them, so
+    /// it costs one vectorised search per gate instead of a regex attempt at every word. Case-insensitive regex
+    /// matching also equates a few non-ASCII letters with ASCII ones (U+017F with 's', U+212A with 'k'), so the
+    /// word gates are applied to ASCII text only; the address gate is made of symbols and 'w', which have no such
+    /// equivalents.
+    /// </summary>
+    internal static Gate Gates(ReadOnlySpan<char> window, bool ascii)
+    {
+        var gates = Gate.None;
+        if (!ascii || window.ContainsAny(NounStems)) gates |= Gate.BulkVerb;
+        if (!ascii || window.ContainsAny(TableStems)) gates |= Gate.DumpTable;
+        if (!ascii || window.Contains("select", StringComparison.OrdinalIgnoreCase)) gates |= Gate.SqlSelect;
+        if (window.ContainsAny(AddressMarks)) gates |= Gate.ExternalSend;
+        return gates;
+    }
+
+    // Each alternative of SensitiveNouns contains one of these.
+    private static readonly SearchValues<string> NounStems = SearchValues.Create(
+        [
+            "card", "cc", "pan", "cvv", "social", "ssn", "national", "tax", "bsn", "passport", "licen", "passw", "credential",
+            "log", "api", "token", "secret", "private", "mail", "phone", "mobile", "iban", "bank", "account", "routing", "sort",
+            "salar", "pay", "compensation", "wage", "bonus", "date", "birth", "dob", "medical", "health", "diagnos", "patient",
+            "prescription", "address", "personal", "pii", "data", "contact",
+        ],
+        StringComparison.OrdinalIgnoreCase);
+
+    // Every DumpTable match ends its table phrase with one of these.
+    private static readonly SearchValues<string> TableStems = SearchValues.Create(
+        ["table", "db", "list", "record", "data", "dump", "collection"], StringComparison.OrdinalIgnoreCase);
+
+    // Every ExternalSendPattern match ends with "://", "www." or an e-mail address.
+    private static readonly SearchValues<string> AddressMarks = SearchValues.Create(["://", "www.", "@"], StringComparison.OrdinalIgnoreCase);
 
     private static void Add(ref List<ExfiltrationResult>? results, ExfiltrationResult r)
     {
@@ -121,7 +182,14 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         results.Add(r);
     }
 
-    private static void BulkRequests(string text, ref List<ExfiltrationResult>? results)
+    private static void BulkRequests(string text, Gate gates, ref List<ExfiltrationResult>? results)
+    {
+        if ((gates & Gate.BulkVerb) != 0) BulkVerbRequests(text, ref results);
+        if ((gates & Gate.DumpTable) != 0) DumpTableRequests(text, ref results);
+        if ((gates & Gate.SqlSelect) != 0) SqlRequests(text, ref results);
+    }
+
+    private static void BulkVerbRequests(string text, ref List<ExfiltrationResult>? results)
     {
         foreach (Match m in BulkVerbQuantifierNoun().Matches(text))
         {
@@ -129,7 +197,10 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
             if (SelfOwned().IsMatch(mid)) continue;
             AddTargets(text, m.Groups["noun"].Index, m.Groups["noun"].Index + m.Groups["noun"].Length + 100, ref results);
         }
+    }
 
+    private static void DumpTableRequests(string text, ref List<ExfiltrationResult>? results)
+    {
         foreach (Match m in DumpTable().Matches(text))
         {
             var before = results?.Count ?? 0;
@@ -140,7 +211,10 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
                 Add(ref results, new ExfiltrationResult(BulkRequest, "PERSONAL_DATA", "Bulk request for a whole table of personal data"));
             }
         }
+    }
 
+    private static void SqlRequests(string text, ref List<ExfiltrationResult>? results)
+    {
         foreach (Match m in SqlSelect().Matches(text))
         {
             if (SqlHasSelectiveWhere().IsMatch(m.Groups["rest"].ValueSpan)) continue;
@@ -172,32 +246,16 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         }
     }
 
-    private static void Channels(string text, ref List<ExfiltrationResult>? results)
+    /// <summary>Channels in <paramref name="text"/>; <paramref name="chunk"/> is the same window as a string when the address gate passed.</summary>
+    private static void Channels(ReadOnlySpan<char> text, string? chunk, ref List<ExfiltrationResult>? results)
     {
-        var hasSendVerb = SendVerb().IsMatch(text);
-        foreach (var host in PasteHosts)
-        {
-            var at = text.IndexOf(host, StringComparison.OrdinalIgnoreCase);
-            if (at >= 0 && HostBoundary(text, at) && (hasSendVerb || IsUrlAt(text, at)))
-            {
-                Add(ref results, new ExfiltrationResult(PasteSite, null, "Data sent to a paste site"));
-                break;
-            }
-        }
-
-        foreach (var host in CollectorHosts)
-        {
-            var at = text.IndexOf(host, StringComparison.OrdinalIgnoreCase);
-            if (at >= 0 && HostBoundary(text, at) && (hasSendVerb || IsUrlAt(text, at)))
-            {
-                Add(ref results, new ExfiltrationResult(Webhook, null, "Data sent to a request-collector or tunnel endpoint"));
-                break;
-            }
-        }
+        // Whether the window holds a send verb is only needed when a host is named (computed at most once).
+        var sendVerb = 0;
+        if (text.ContainsAny(AllHosts)) Hosts(text, ref sendVerb, ref results);
 
         foreach (var m in InjectionPatterns.MarkdownImageWithQuery().EnumerateMatches(text))
         {
-            var img = text.AsSpan(m.Index, m.Length);
+            var img = text.Slice(m.Index, m.Length);
             var q = img.IndexOf('?');
             if (q >= 0 && (InjectionPatterns.BeaconTemplate().IsMatch(img[q..]) || LongQueryValue(img[q..])
                            || InjectionPatterns.FillBeaconWithData().IsMatch(text) || InjectionPatterns.AppendDataToUrl().IsMatch(text)))
@@ -211,7 +269,7 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         {
             foreach (var m in InjectionPatterns.BeaconUrl().EnumerateMatches(text))
             {
-                var url = text.AsSpan(m.Index, Math.Min(text.Length - m.Index, 400));
+                var url = text.Slice(m.Index, Math.Min(text.Length - m.Index, 400));
                 var end = url.IndexOfAny(" \n\t)\"'>");
                 if (end > 0) url = url[..end];
                 var q = url.IndexOf('?');
@@ -228,7 +286,8 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
             Add(ref results, new ExfiltrationResult(EncodedDump, null, "Request to encode data and send it out"));
         }
 
-        foreach (Match m in ExternalSendPattern().Matches(text))
+        if (chunk is null) return;
+        foreach (Match m in ExternalSendPattern().Matches(chunk))
         {
             if (ExfilDataWords().IsMatch(m.Groups["mid"].ValueSpan))
             {
@@ -238,11 +297,42 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         }
     }
 
-    private static bool HostBoundary(string text, int at) => at == 0 || !char.IsAsciiLetterOrDigit(text[at - 1]) || text[at - 1] == '.';
-
-    private static bool IsUrlAt(string text, int at)
+    /// <summary>Paste sites and request collectors named in <paramref name="text"/> (called when one of the hosts occurs).</summary>
+    private static void Hosts(ReadOnlySpan<char> text, ref int sendVerb, ref List<ExfiltrationResult>? results)
     {
-        var before = text.AsSpan(Math.Max(0, at - 12), Math.Min(12, at));
+        foreach (var host in PasteHosts)
+
+        {
+            var at = text.IndexOf(host, StringComparison.OrdinalIgnoreCase);
+            if (at >= 0 && HostBoundary(text, at) && (HasSendVerb(text, ref sendVerb) || IsUrlAt(text, at)))
+            {
+                Add(ref results, new ExfiltrationResult(PasteSite, null, "Data sent to a paste site"));
+                break;
+            }
+        }
+
+        foreach (var host in CollectorHosts)
+        {
+            var at = text.IndexOf(host, StringComparison.OrdinalIgnoreCase);
+            if (at >= 0 && HostBoundary(text, at) && (HasSendVerb(text, ref sendVerb) || IsUrlAt(text, at)))
+            {
+                Add(ref results, new ExfiltrationResult(Webhook, null, "Data sent to a request-collector or tunnel endpoint"));
+                break;
+            }
+        }
+    }
+
+    private static bool HasSendVerb(ReadOnlySpan<char> text, ref int known)
+    {
+        if (known == 0) known = SendVerb().IsMatch(text) ? 1 : -1;
+        return known > 0;
+    }
+
+    private static bool HostBoundary(ReadOnlySpan<char> text, int at) => at == 0 || !char.IsAsciiLetterOrDigit(text[at - 1]) || text[at - 1] == '.';
+
+    private static bool IsUrlAt(ReadOnlySpan<char> text, int at)
+    {
+        var before = text.Slice(Math.Max(0, at - 12), Math.Min(12, at));
         return before.Contains("://", StringComparison.Ordinal) || before.EndsWith("www.", StringComparison.OrdinalIgnoreCase)
                || before.EndsWith(".", StringComparison.Ordinal);
     }
@@ -272,16 +362,16 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
     }
 
     [GeneratedRegex(@"\b(?:show|list|give|get|fetch|export|dump|print|display|retrieve|download|extract|output|pull|provide|reveal|send|e-?mail|share|compile|collect|gather|return|read\s+out|copy|scrape|harvest|leak|query|find|tell|what\s+are)\b(?:\s+(?:me|us))?\s+(?:all(?:\s+(?:of\s+)?(?:the|our|your|their))?|every(?:one'?s|body'?s)?|each|(?:the\s+)?(?:entire|whole|complete|full)(?:\s+(?:list|set|table|database)\s+of)?|bulk|everyone'?s|everybody'?s)\b(?<mid>[^.\n?!;]{0,60}?)\b(?<noun>" + SensitiveNouns + @")\b", Options, TimeoutMs)]
-    private static partial Regex BulkVerbQuantifierNoun();
+    internal static partial Regex BulkVerbQuantifierNoun();
 
     [GeneratedRegex(@"^\s*(?:my|mine)\b|\bmy\s", Options, TimeoutMs)]
     private static partial Regex SelfOwned();
 
     [GeneratedRegex(@"\b(?:dump|export|download|extract|copy|print|show|give\s+me|list|send|leak|exfiltrate|select)\s+(?:the\s+|all\s+(?:the\s+)?|every\s+|entire\s+|whole\s+|complete\s+|full\s+)?(?:[\p{L}]+\s+)?(?:users?|customers?|clients?|employees?|accounts?|members?|patients?|subscribers?|contacts?|people|persons?|staff|personnel|students?|applicants?)\s+(?:table|database|db|list|records|data|dump|collection)\b(?<tail>[^.\n?!;]{0,80})", Options, TimeoutMs)]
-    private static partial Regex DumpTable();
+    internal static partial Regex DumpTable();
 
     [GeneratedRegex(@"\bSELECT\s+(?<cols>\*|[A-Za-z0-9_.,\s]{1,300}?)\s+FROM\s+(?<table>[A-Za-z0-9_.\[\]""`]+)(?<rest>[^;]{0,300})", Options, TimeoutMs)]
-    private static partial Regex SqlSelect();
+    internal static partial Regex SqlSelect();
 
     [GeneratedRegex(@"\bWHERE\b(?!\s+1\s*=\s*1\b)|\bLIMIT\s+[0-9]{1,2}\b|\bTOP\s*\(?\s*[0-9]{1,2}\b", Options, TimeoutMs)]
     private static partial Regex SqlHasSelectiveWhere();
@@ -296,7 +386,7 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
     private static partial Regex EncodeAndSend();
 
     [GeneratedRegex(@"\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|share|deliver|copy|relay|submit|append|attach|cc|bcc)\b(?<mid>[^.\n!?]{0,100}?)\bto\s+(?:https?://|www\.|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})", Options, TimeoutMs)]
-    private static partial Regex ExternalSendPattern();
+    internal static partial Regex ExternalSendPattern();
 
     [GeneratedRegex(@"\b(?:everything|all\s+(?:the\s+)?(?:data|messages|files|records|emails|history)|data|conversations?|chat|history|emails|messages|credentials|passwords?|secrets?|api\s+keys?|tokens|contacts|address\s+book|transcripts?|files|documents?|records|you\s+know|personal|private|confidential|cookies|session|user'?s\s+\w+|their\s+\w+|attach(?:ed|ments?)|contracts?|invoices|customer\s+\w+)\b", Options, TimeoutMs)]
     private static partial Regex ExfilDataWords();
