@@ -307,6 +307,20 @@ internal static class ChatClientMapping
 
     // ---- response --------------------------------------------------------------------------------------------------
 
+    /// <summary>The <c>Microsoft.Extensions.AI</c> answer for a governed response (content, finish reason, usage, TapPass metadata).</summary>
+    public static Microsoft.Extensions.AI.ChatResponse ToChatResponse(ChatResponse response)
+    {
+        var message = new ChatMessage(ChatRole.Assistant, Contents(response)) { RawRepresentation = response };
+        return new Microsoft.Extensions.AI.ChatResponse(message)
+        {
+            ModelId = response.Model,
+            FinishReason = FinishReason(response.FinishReason),
+            Usage = Usage(response.Usage),
+            AdditionalProperties = Metadata(response),
+            RawRepresentation = response,
+        };
+    }
+
     public static List<AIContent> Contents(ChatResponse response)
     {
         var contents = new List<AIContent>();

@@ -30,15 +30,7 @@ internal sealed class TapPassAgentChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         var (request, call) = ChatClientMapping.Build(messages, options);
         var response = await _agent.ChatStatelessAsync(request, call, cancellationToken).ConfigureAwait(false);
-        var message = new ChatMessage(ChatRole.Assistant, ChatClientMapping.Contents(response)) { RawRepresentation = response };
-        return new AIChatResponse(message)
-        {
-            ModelId = response.Model,
-            FinishReason = ChatClientMapping.FinishReason(response.FinishReason),
-            Usage = ChatClientMapping.Usage(response.Usage),
-            AdditionalProperties = ChatClientMapping.Metadata(response),
-            RawRepresentation = response,
-        };
+        return ChatClientMapping.ToChatResponse(response);
     }
 
     /// <inheritdoc />

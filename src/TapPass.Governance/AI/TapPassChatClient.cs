@@ -78,15 +78,7 @@ public sealed class TapPassChatClient : DelegatingChatClient
         var response = TapPassAgent.MapResponse(reply.Value!, reply.Headers, prepared.Flags);
         AnswerDecisions.ObserveAmbient(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
         RaiseIfConfigured(response);
-        var message = new ChatMessage(ChatRole.Assistant, ChatClientMapping.Contents(response)) { RawRepresentation = response };
-        return new AIChatResponse(message)
-        {
-            ModelId = response.Model,
-            FinishReason = ChatClientMapping.FinishReason(response.FinishReason),
-            Usage = ChatClientMapping.Usage(response.Usage),
-            AdditionalProperties = ChatClientMapping.Metadata(response),
-            RawRepresentation = response,
-        };
+        return ChatClientMapping.ToChatResponse(response);
     }
 
     /// <inheritdoc />
