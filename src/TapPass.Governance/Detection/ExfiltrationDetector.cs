@@ -301,7 +301,6 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
     private static void Hosts(ReadOnlySpan<char> text, ref int sendVerb, ref List<ExfiltrationResult>? results)
     {
         foreach (var host in PasteHosts)
-
         {
             var at = text.IndexOf(host, StringComparison.OrdinalIgnoreCase);
             if (at >= 0 && HostBoundary(text, at) && (HasSendVerb(text, ref sendVerb) || IsUrlAt(text, at)))
