@@ -1,37 +1,46 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
-using System.Collections.Concurrent;
+using System.Buffers;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
-using OpenAI;
-using OpenAI.Chat;
-using ProtocolToolCall = TapPass.Protocol.ToolCall;
-using ProtocolToolCallDelta = TapPass.Protocol.ToolCallDelta;
-using ProtocolFunctionCall = TapPass.Protocol.FunctionCall;
-using ProtocolFunctionCallDelta = TapPass.Protocol.FunctionCallDelta;
+using TapPass.Protocol;
+using TapPass.Transport;
 using ProtocolMessage = TapPass.Protocol.ChatCompletionMessage;
 
 namespace TapPass.Governance.Providers;
 
 /// <summary>
-/// A model provider over any OpenAI-compatible chat-completions endpoint, using the official <c>OpenAI</c> client
-/// (<see cref="ChatClient"/>). Upstream failures surface as <see cref="ProviderException"/>; a timeout sets
-/// <see cref="ProviderException.IsTimeout"/>. Error messages carry the HTTP status only, never the upstream body (which
-/// may echo the prompt).
+/// A model provider over any OpenAI-compatible chat-completions endpoint: one <see cref="HttpClient"/> POST of
+/// <c>{BaseUrl}/chat/completions</c>, serialised and read with the source-generated <see cref="TapPassJsonContext"/>,
+/// streams parsed with <see cref="SseParser"/>. Upstream failures surface as <see cref="ProviderException"/>; a timeout
+/// sets <see cref="ProviderException.IsTimeout"/>. Error messages carry the HTTP status only, never the upstream body
+/// (which may echo the prompt). The answer is bounded by <see cref="OpenAiProviderOptions.MaxResponseBytes"/>.
+/// Transient failures (connect errors, 408, 429, 5xx) are retried <see cref="OpenAiProviderOptions.MaxRetries"/> times,
+/// only before any byte of the answer has been read.
 /// </summary>
 internal sealed class OpenAiModelProvider : IModelProvider
 {
+    private static readonly Uri DefaultBaseUrl = new("https://api.openai.com/v1");
+
+    /// <summary>Fields the provider writes itself; a passthrough field of the same name is dropped.</summary>
     private static readonly HashSet<string> ReservedFields = new(StringComparer.Ordinal)
     {
-        "model", "messages", "stream", "stream_options", "n",
+        "model", "messages", "stream", "stream_options", "n", "temperature", "max_tokens", "max_completion_tokens",
+        "tools", "tool_choice", "response_format", "user", "metadata",
     };
+
+    private static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
+    private static readonly MediaTypeWithQualityHeaderValue AcceptEventStream = new("text/event-stream");
+    private static readonly MediaTypeHeaderValue JsonContentType = new("application/json");
 
     private readonly OpenAiProviderOptions _options;
     private readonly TimeProvider _timeProvider;
-    private readonly OpenAIClientOptions _clientOptions;
-    private readonly ApiKeyCredential _credential;
-    private readonly ConcurrentDictionary<string, ChatClient> _clients = new(StringComparer.Ordinal);
+    private readonly HttpClient _http;
+    private readonly Uri _endpoint;
+    private readonly AuthenticationHeaderValue _authorization;
 
     /// <summary>Creates the provider.</summary>
     /// <param name="options">Endpoint, key, model map and timeout.</param>
@@ -46,30 +55,22 @@ internal sealed class OpenAiModelProvider : IModelProvider
             throw new ArgumentOutOfRangeException(nameof(options), "OpenAI provider timeout must be positive.");
         }
 
+        if (options.MaxResponseBytes <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), "OpenAI provider response bound must be positive.");
+        }
+
         _options = options;
         _timeProvider = timeProvider;
-        _credential = new ApiKeyCredential(string.IsNullOrEmpty(options.ApiKey) ? "none" : options.ApiKey);
-        _clientOptions = new OpenAIClientOptions
+
+        // Our own cancellation enforces the timeout; the client's must not fire first with a different exception.
+        _http = httpClient ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
         {
-            RetryPolicy = new ClientRetryPolicy(Math.Max(0, options.MaxRetries)),
-
-            // Our own cancellation enforces the timeout; the pipeline's must not fire first with a different exception.
-            NetworkTimeout = options.Timeout + TimeSpan.FromSeconds(5),
-
-            // No per-request message logging in the client pipeline (TapPass logs its own decisions, never upstream
-            // traffic); distributed tracing stays on.
-            ClientLoggingOptions = new ClientLoggingOptions { EnableLogging = false },
+            Timeout = Timeout.InfiniteTimeSpan,
         };
-        if (options.BaseUrl is not null)
-        {
-            _clientOptions.Endpoint = options.BaseUrl;
-        }
-
-        if (httpClient is not null)
-        {
-            _clientOptions.Transport = new HttpClientPipelineTransport(httpClient);
-        }
-
+        var baseUrl = (options.BaseUrl ?? DefaultBaseUrl).AbsoluteUri.TrimEnd('/');
+        _endpoint = new Uri(baseUrl + "/chat/completions", UriKind.Absolute);
+        _authorization = new AuthenticationHeaderValue("Bearer", string.IsNullOrEmpty(options.ApiKey) ? "none" : options.ApiKey);
         Models = [.. options.Models.Keys];
     }
 
@@ -86,44 +87,49 @@ internal sealed class OpenAiModelProvider : IModelProvider
     public async Task<ProviderResult> CompleteAsync(ProviderRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var client = GetClient(request.Model);
-        var messages = MapMessages(request.Messages);
-        var options = MapOptions(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Model);
+        var body = Serialize(request, stream: false);
 
         using var timeout = new CancellationTokenSource(_options.Timeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        ChatCompletion completion;
+        ChatCompletionResponse? completion;
         try
         {
-            completion = (await client.CompleteChatAsync(messages, options, linked.Token)).Value;
+            using var response = await SendAsync(body, stream: false, linked.Token).ConfigureAwait(false);
+            if (response.Content.Headers.ContentLength is { } length && length > _options.MaxResponseBytes)
+            {
+                throw new StreamTooLargeException(_options.MaxResponseBytes);
+            }
+
+            var content = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+            await using var bounded = new BoundedReadStream(content, _options.MaxResponseBytes);
+            completion = await JsonSerializer.DeserializeAsync(bounded, TapPassJsonContext.Default.ChatCompletionResponse, linked.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (MapException(ex, cancellationToken) is { } mapped)
         {
             throw mapped;
         }
 
-        var content = new StringBuilder();
-        foreach (var part in completion.Content)
+        if (completion?.Choices is not { Count: > 0 } choices || choices[0]?.Message is not { } message)
         {
-            if (part.Kind == ChatMessageContentPartKind.Text)
-            {
-                content.Append(part.Text);
-            }
+            throw Unreadable(null);
         }
 
         return new ProviderResult
         {
             Model = string.IsNullOrEmpty(completion.Model) ? request.Model : completion.Model,
-            Content = content.ToString(),
-            ToolCalls = [.. completion.ToolCalls.Select(static c => new ProtocolToolCall
-            {
-                Id = c.Id,
-                Type = "function",
-                Function = new ProtocolFunctionCall { Name = c.FunctionName, Arguments = c.FunctionArguments?.ToString() ?? "{}" },
-            })],
-            FinishReason = MapFinishReason(completion.FinishReason),
-            PromptTokens = completion.Usage?.InputTokenCount ?? 0,
-            CompletionTokens = completion.Usage?.OutputTokenCount ?? 0,
+            Content = message.Content ?? "",
+            ToolCalls = message.ToolCalls is { Count: > 0 } calls
+                ? [.. calls.Where(static c => c is not null).Select(static c => new ToolCall
+                {
+                    Id = c.Id ?? "",
+                    Type = "function",
+                    Function = new FunctionCall { Name = c.Function?.Name ?? "", Arguments = c.Function?.Arguments ?? "{}" },
+                })]
+                : [],
+            FinishReason = MapFinishReason(choices[0].FinishReason) ?? "stop",
+            PromptTokens = completion.Usage?.PromptTokens ?? 0,
+            CompletionTokens = completion.Usage?.CompletionTokens ?? 0,
         };
     }
 
@@ -131,86 +137,212 @@ internal sealed class OpenAiModelProvider : IModelProvider
     public async IAsyncEnumerable<ProviderStreamUpdate> StreamAsync(ProviderRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var client = GetClient(request.Model);
-        var messages = MapMessages(request.Messages);
-        var options = MapOptions(request);
+        ArgumentException.ThrowIfNullOrWhiteSpace(request.Model);
+        var body = Serialize(request, stream: true);
 
         using var timeout = new CancellationTokenSource(_options.Timeout, _timeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        IAsyncEnumerator<StreamingChatCompletionUpdate> updates;
+        HttpResponseMessage response;
+        Stream content;
         try
         {
-            updates = client.CompleteChatStreamingAsync(messages, options, linked.Token).GetAsyncEnumerator(linked.Token);
+            response = await SendAsync(body, stream: true, linked.Token).ConfigureAwait(false);
         }
         catch (Exception ex) when (MapException(ex, cancellationToken) is { } mapped)
         {
             throw mapped;
         }
 
-        await using (updates)
+        using (response)
         {
-            while (true)
+            try
             {
-                bool more;
-                try
-                {
-                    more = await updates.MoveNextAsync();
-                }
-                catch (Exception ex) when (MapException(ex, cancellationToken) is { } mapped)
-                {
-                    throw mapped;
-                }
+                content = await response.Content.ReadAsStreamAsync(linked.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (MapException(ex, cancellationToken) is { } mapped)
+            {
+                throw mapped;
+            }
 
-                if (!more)
+            // From here on nothing is retried: the answer has started.
+            var bounded = new BoundedReadStream(content, _options.MaxResponseBytes);
+            await using (bounded.ConfigureAwait(false))
+            {
+                var parser = SseParser.Create(bounded, static (_, data) => StreamItem.Parse(data));
+                var events = parser.EnumerateAsync(linked.Token).GetAsyncEnumerator(linked.Token);
+                await using (events.ConfigureAwait(false))
                 {
-                    yield break;
-                }
+                    while (true)
+                    {
+                        bool more;
+                        try
+                        {
+                            more = await events.MoveNextAsync().ConfigureAwait(false);
+                        }
+                        catch (Exception ex) when (MapException(ex, cancellationToken) is { } mapped)
+                        {
+                            throw mapped;
+                        }
 
-                // The timeout is per update: a long answer that keeps streaming is not cut off.
-                timeout.CancelAfter(_options.Timeout);
-                if (ToUpdate(updates.Current) is { } update)
-                {
-                    yield return update;
+                        if (!more)
+                        {
+                            yield break;
+                        }
+
+                        var item = events.Current.Data;
+                        if (item.Done)
+                        {
+                            yield break;
+                        }
+
+                        if (item.Chunk?.Error is not null)
+                        {
+                            throw new ProviderException(Name, "Upstream model reported an error during the stream.", isTimeout: false);
+                        }
+
+                        // The timeout is per update: a long answer that keeps streaming is not cut off.
+                        timeout.CancelAfter(_options.Timeout);
+                        if (item.Chunk is not null && ToUpdate(item.Chunk) is { } update)
+                        {
+                            yield return update;
+                        }
+                    }
                 }
             }
         }
     }
 
-    private ChatClient GetClient(string model)
+    /// <summary>
+    /// Sends the request, retrying transient failures (connect errors, 408, 429, 500, 502, 503, 504) before any byte of
+    /// the answer; returns a response with a success status whose body has not been read.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(byte[] body, bool stream, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(model);
-        var upstream = MapModel(model);
-        return _clients.GetOrAdd(upstream, static (name, self) => new ChatClient(name, self._credential, self._clientOptions), this);
+        var retries = Math.Max(0, _options.MaxRetries);
+        for (var attempt = 0; ; attempt++)
+        {
+            using var message = new HttpRequestMessage(HttpMethod.Post, _endpoint);
+            message.Headers.Authorization = _authorization;
+            message.Headers.Accept.Add(stream ? AcceptEventStream : AcceptJson);
+            var content = new ByteArrayContent(body);
+            content.Headers.ContentType = JsonContentType;
+            message.Content = content;
+
+            HttpResponseMessage response;
+            try
+            {
+                response = await _http.SendAsync(message, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException) when (attempt < retries && !cancellationToken.IsCancellationRequested)
+            {
+                await Task.Delay(Backoff(attempt, null), _timeProvider, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            if (response.IsSuccessStatusCode)
+            {
+                return response;
+            }
+
+            var status = (int)response.StatusCode;
+            var retryAfter = response.Headers.RetryAfter;
+            response.Dispose(); // The error body is never read: it may echo the prompt.
+            if (attempt < retries && IsTransient(status))
+            {
+                await Task.Delay(Backoff(attempt, retryAfter), _timeProvider, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            throw new ProviderException(Name, $"Upstream model answered HTTP {status.ToString(CultureInfo.InvariantCulture)}.", isTimeout: status is 408 or 504);
+        }
     }
 
-    private static ProviderStreamUpdate? ToUpdate(StreamingChatCompletionUpdate update)
+    private static bool IsTransient(int status) => status is 408 or 429 or 500 or 502 or 503 or 504;
+
+    /// <summary>Exponential backoff with jitter; a server's <c>Retry-After</c> wins when it is sooner than a minute.</summary>
+    private TimeSpan Backoff(int attempt, RetryConditionHeaderValue? retryAfter)
     {
-        string? text = null;
-        foreach (var part in update.ContentUpdate)
+        if (retryAfter?.Delta is { } delta && delta >= TimeSpan.Zero && delta <= TimeSpan.FromMinutes(1))
         {
-            if (part.Kind == ChatMessageContentPartKind.Text && !string.IsNullOrEmpty(part.Text))
+            return delta;
+        }
+
+        if (retryAfter?.Date is { } date)
+        {
+            var wait = date - _timeProvider.GetUtcNow();
+            if (wait >= TimeSpan.Zero && wait <= TimeSpan.FromMinutes(1))
             {
-                text = text is null ? part.Text : text + part.Text;
+                return wait;
             }
         }
 
-        List<ProtocolToolCallDelta>? toolCalls = null;
-        foreach (var call in update.ToolCallUpdates)
+        var baseDelay = _options.RetryDelay.TotalMilliseconds * Math.Pow(2, Math.Min(attempt, 10));
+        return TimeSpan.FromMilliseconds(baseDelay * (0.8 + (0.4 * Random.Shared.NextDouble())));
+    }
+
+    private byte[] Serialize(ProviderRequest request, bool stream)
+    {
+        var wire = new ChatCompletionRequest
         {
-            toolCalls ??= [];
-            var args = call.FunctionArgumentsUpdate is { } data && !data.IsEmpty ? data.ToString() : null;
-            toolCalls.Add(new ProtocolToolCallDelta
+            Model = MapModel(request.Model),
+            Messages = MapMessages(request.Messages),
+            Stream = stream ? true : null,
+            StreamOptions = stream ? new StreamOptions { IncludeUsage = true } : null,
+            Temperature = request.Temperature,
+            MaxCompletionTokens = request.MaxTokens,
+            Tools = MapTools(request.Tools),
+            ToolChoice = request.ToolChoice is { } choice ? MapToolChoice(choice) : null,
+            ResponseFormat = request.ResponseFormat is { } format ? MapResponseFormat(format) : null,
+        };
+
+        if (request.AdditionalProperties is { Count: > 0 } extra)
+        {
+            foreach (var (name, value) in extra)
             {
-                Index = call.Index,
-                Id = call.ToolCallId,
-                Type = call.ToolCallId is null ? null : "function",
-                Function = call.FunctionName is null && args is null ? null : new ProtocolFunctionCallDelta { Name = call.FunctionName, Arguments = args },
-            });
+                if (ReservedFields.Contains(name) || !IsSimpleName(name))
+                {
+                    continue;
+                }
+
+                wire.AdditionalProperties ??= new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+                wire.AdditionalProperties[name] = value;
+            }
         }
 
-        var finish = update.FinishReason is { } reason ? MapFinishReason(reason) : null;
-        int? promptTokens = update.Usage?.InputTokenCount;
-        int? completionTokens = update.Usage?.OutputTokenCount;
+        return JsonSerializer.SerializeToUtf8Bytes(wire, TapPassJsonContext.Default.ChatCompletionRequest);
+    }
+
+    private static ProviderStreamUpdate? ToUpdate(ChatCompletionChunk chunk)
+    {
+        var choice = chunk.Choices is { Count: > 0 } choices ? choices[0] : null;
+        var text = choice?.Delta?.Content is { Length: > 0 } t ? t : null;
+
+        List<ToolCallDelta>? toolCalls = null;
+        if (choice?.Delta?.ToolCalls is { Count: > 0 } deltas)
+        {
+            foreach (var call in deltas)
+            {
+                if (call is null)
+                {
+                    continue;
+                }
+
+                toolCalls ??= [];
+                var args = call.Function?.Arguments is { Length: > 0 } a ? a : null;
+                var name = call.Function?.Name;
+                toolCalls.Add(new ToolCallDelta
+                {
+                    Index = call.Index,
+                    Id = call.Id,
+                    Type = call.Id is null ? null : "function",
+                    Function = name is null && args is null ? null : new FunctionCallDelta { Name = name, Arguments = args },
+                });
+            }
+        }
+
+        var finish = MapFinishReason(choice?.FinishReason);
+        int? promptTokens = chunk.Usage?.PromptTokens;
+        int? completionTokens = chunk.Usage?.CompletionTokens;
         if (text is null && toolCalls is null && finish is null && promptTokens is null)
         {
             return null;
@@ -226,6 +358,9 @@ internal sealed class OpenAiModelProvider : IModelProvider
         };
     }
 
+    private ProviderException Unreadable(Exception? inner) =>
+        new(Name, "Upstream model sent an answer that could not be read.", isTimeout: false, inner);
+
     private ProviderException? MapException(Exception ex, CancellationToken callerToken)
     {
         if (callerToken.IsCancellationRequested)
@@ -238,115 +373,72 @@ internal sealed class OpenAiModelProvider : IModelProvider
             ProviderException => null,
             OperationCanceledException or TimeoutException =>
                 new ProviderException(Name, $"Upstream model did not answer within {_options.Timeout.TotalSeconds:0.###} s.", isTimeout: true, ex),
-            ClientResultException { Status: 0 } when ex.InnerException is TimeoutException or OperationCanceledException =>
+            StreamTooLargeException =>
+                new ProviderException(Name, $"Upstream model sent an answer larger than {_options.MaxResponseBytes.ToString(CultureInfo.InvariantCulture)} bytes.", isTimeout: false, ex),
+            HttpRequestException { InnerException: TimeoutException } =>
                 new ProviderException(Name, "Upstream model timed out.", isTimeout: true, ex),
-            ClientResultException { Status: 0 } => new ProviderException(Name, "Upstream model is unreachable.", isTimeout: false, ex),
-            ClientResultException cre => new ProviderException(Name, $"Upstream model answered HTTP {cre.Status}.", isTimeout: cre.Status is 408 or 504, ex),
             HttpRequestException => new ProviderException(Name, "Upstream model is unreachable.", isTimeout: false, ex),
-            JsonException or FormatException or InvalidOperationException or KeyNotFoundException =>
-                new ProviderException(Name, "Upstream model sent an answer that could not be read.", isTimeout: false, ex),
+            JsonException or FormatException or InvalidOperationException or KeyNotFoundException => Unreadable(ex),
             IOException => new ProviderException(Name, "Upstream connection failed.", isTimeout: false, ex),
             _ => null,
         };
     }
 
-    private static List<ChatMessage> MapMessages(IReadOnlyList<ProtocolMessage> messages)
+    private static List<ProtocolMessage> MapMessages(IReadOnlyList<ProtocolMessage> messages)
     {
-        var result = new List<ChatMessage>(messages.Count);
+        var result = new List<ProtocolMessage>(messages.Count);
         foreach (var m in messages)
         {
             var content = m.Content ?? "";
-            ChatMessage mapped;
-            switch (m.Role)
+            ProtocolMessage mapped = m.Role switch
             {
-                case "system":
-                    mapped = new SystemChatMessage(content) { ParticipantName = m.Name };
-                    break;
-                case "developer":
-#pragma warning disable OPENAI001 // Developer messages are stable on the wire; the client marks the type as evaluation.
-                    mapped = new DeveloperChatMessage(content) { ParticipantName = m.Name };
-#pragma warning restore OPENAI001
-                    break;
-                case "user":
-                    mapped = new UserChatMessage(content) { ParticipantName = m.Name };
-                    break;
-                case "assistant" when m.ToolCalls is { Count: > 0 }:
-                    var assistant = new AssistantChatMessage(m.ToolCalls.Select(static c =>
-                        ChatToolCall.CreateFunctionToolCall(c.Id, c.Function.Name, BinaryData.FromString(string.IsNullOrEmpty(c.Function.Arguments) ? "{}" : c.Function.Arguments))))
+                "system" or "developer" or "user" => new ProtocolMessage { Role = m.Role, Content = content, Name = m.Name },
+                "assistant" when m.ToolCalls is { Count: > 0 } => new ProtocolMessage
+                {
+                    Role = "assistant",
+                    Content = string.IsNullOrEmpty(m.Content) ? null : m.Content,
+                    Name = m.Name,
+                    ToolCalls = [.. m.ToolCalls.Select(static c => new ToolCall
                     {
-                        ParticipantName = m.Name,
-                    };
-                    if (!string.IsNullOrEmpty(m.Content))
-                    {
-                        assistant.Content.Add(ChatMessageContentPart.CreateTextPart(m.Content));
-                    }
-
-                    mapped = assistant;
-                    break;
-                case "assistant":
-                    mapped = new AssistantChatMessage(content) { ParticipantName = m.Name };
-                    break;
-                case "tool":
-                    mapped = new ToolChatMessage(m.ToolCallId ?? "", content);
-                    break;
-                default:
-                    throw new ArgumentException($"Unsupported message role '{m.Role}'.", nameof(messages));
-            }
-
+                        Id = c.Id,
+                        Type = "function",
+                        Function = new FunctionCall { Name = c.Function.Name, Arguments = string.IsNullOrEmpty(c.Function.Arguments) ? "{}" : c.Function.Arguments },
+                    })],
+                },
+                "assistant" => new ProtocolMessage { Role = "assistant", Content = content, Name = m.Name },
+                "tool" => new ProtocolMessage { Role = "tool", Content = content, ToolCallId = m.ToolCallId ?? "" },
+                _ => throw new ArgumentException($"Unsupported message role '{m.Role}'.", nameof(messages)),
+            };
             result.Add(mapped);
         }
 
         return result;
     }
 
-    private static ChatCompletionOptions MapOptions(ProviderRequest request)
+    private static List<ToolDefinition>? MapTools(IReadOnlyList<ToolDefinition>? tools)
     {
-        var options = new ChatCompletionOptions();
-        if (request.Temperature is { } temperature)
+        if (tools is not { Count: > 0 })
         {
-            options.Temperature = (float)temperature;
+            return null;
         }
 
-        if (request.MaxTokens is { } maxTokens)
+        var result = new List<ToolDefinition>(tools.Count);
+        foreach (var tool in tools)
         {
-            options.MaxOutputTokenCount = maxTokens;
-        }
-
-        if (request.Tools is { Count: > 0 } tools)
-        {
-            foreach (var tool in tools)
+            result.Add(new ToolDefinition
             {
-                var parameters = tool.Function.Parameters is { ValueKind: JsonValueKind.Object } p ? BinaryData.FromString(p.GetRawText()) : null;
-                options.Tools.Add(ChatTool.CreateFunctionTool(tool.Function.Name, tool.Function.Description, parameters, tool.Function.Strict));
-            }
-        }
-
-        if (request.ToolChoice is { } choice && MapToolChoice(choice) is { } toolChoice)
-        {
-            options.ToolChoice = toolChoice;
-        }
-
-        if (request.ResponseFormat is { } format && MapResponseFormat(format) is { } responseFormat)
-        {
-            options.ResponseFormat = responseFormat;
-        }
-
-        if (request.AdditionalProperties is { Count: > 0 } extra)
-        {
-            foreach (var (name, value) in extra)
-            {
-                if (ReservedFields.Contains(name) || !IsSimpleName(name))
+                Type = "function",
+                Function = new FunctionDefinition
                 {
-                    continue;
-                }
-
-#pragma warning disable SCME0001 // JsonPatch is the client's documented way to send fields it does not model.
-                options.Patch.Set(Encoding.UTF8.GetBytes("$." + name), Encoding.UTF8.GetBytes(value.GetRawText()));
-#pragma warning restore SCME0001
-            }
+                    Name = tool.Function.Name,
+                    Description = tool.Function.Description,
+                    Parameters = tool.Function.Parameters is { ValueKind: JsonValueKind.Object } p ? p : null,
+                    Strict = tool.Function.Strict,
+                },
+            });
         }
 
-        return options;
+        return result;
     }
 
     private static bool IsSimpleName(string name)
@@ -367,17 +459,11 @@ internal sealed class OpenAiModelProvider : IModelProvider
         return true;
     }
 
-    private static ChatToolChoice? MapToolChoice(JsonElement choice)
+    private static JsonElement? MapToolChoice(JsonElement choice)
     {
         if (choice.ValueKind == JsonValueKind.String)
         {
-            return choice.GetString() switch
-            {
-                "auto" => ChatToolChoice.CreateAutoChoice(),
-                "none" => ChatToolChoice.CreateNoneChoice(),
-                "required" => ChatToolChoice.CreateRequiredChoice(),
-                _ => null,
-            };
+            return choice.GetString() is "auto" or "none" or "required" ? choice : null;
         }
 
         if (choice.ValueKind == JsonValueKind.Object
@@ -386,13 +472,19 @@ internal sealed class OpenAiModelProvider : IModelProvider
             && function.TryGetProperty("name", out var name)
             && name.ValueKind == JsonValueKind.String)
         {
-            return ChatToolChoice.CreateFunctionChoice(name.GetString()!);
+            return Build(w =>
+            {
+                w.WriteString("type", "function");
+                w.WriteStartObject("function");
+                w.WriteString("name", name.GetString());
+                w.WriteEndObject();
+            });
         }
 
         return null;
     }
 
-    private static ChatResponseFormat? MapResponseFormat(JsonElement format)
+    private static JsonElement? MapResponseFormat(JsonElement format)
     {
         if (format.ValueKind != JsonValueKind.Object || !format.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
         {
@@ -402,27 +494,79 @@ internal sealed class OpenAiModelProvider : IModelProvider
         switch (type.GetString())
         {
             case "text":
-                return ChatResponseFormat.CreateTextFormat();
             case "json_object":
-                return ChatResponseFormat.CreateJsonObjectFormat();
+                var kind = type.GetString()!;
+                return Build(w => w.WriteString("type", kind));
             case "json_schema" when format.TryGetProperty("json_schema", out var schema) && schema.ValueKind == JsonValueKind.Object:
                 var name = schema.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : "response";
-                var body = schema.TryGetProperty("schema", out var s) && s.ValueKind == JsonValueKind.Object ? BinaryData.FromString(s.GetRawText()) : BinaryData.FromString("{}");
+                JsonElement? body = schema.TryGetProperty("schema", out var s) && s.ValueKind == JsonValueKind.Object ? s : null;
                 var description = schema.TryGetProperty("description", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null;
                 bool? strict = schema.TryGetProperty("strict", out var st) && st.ValueKind is JsonValueKind.True or JsonValueKind.False ? st.GetBoolean() : null;
-                return ChatResponseFormat.CreateJsonSchemaFormat(name, body, description, strict);
+                return Build(w =>
+                {
+                    w.WriteString("type", "json_schema");
+                    w.WriteStartObject("json_schema");
+                    if (description is not null)
+                    {
+                        w.WriteString("description", description);
+                    }
+
+                    w.WriteString("name", name);
+                    w.WritePropertyName("schema");
+                    if (body is { } b)
+                    {
+                        b.WriteTo(w);
+                    }
+                    else
+                    {
+                        w.WriteStartObject();
+                        w.WriteEndObject();
+                    }
+
+                    if (strict is { } isStrict)
+                    {
+                        w.WriteBoolean("strict", isStrict);
+                    }
+
+                    w.WriteEndObject();
+                });
             default:
                 return null;
         }
     }
 
-    private static string MapFinishReason(ChatFinishReason reason) => reason switch
+    private static JsonElement Build(Action<Utf8JsonWriter> writeProperties)
     {
-        ChatFinishReason.Stop => "stop",
-        ChatFinishReason.Length => "length",
-        ChatFinishReason.ContentFilter => "content_filter",
-        ChatFinishReason.ToolCalls => "tool_calls",
-        ChatFinishReason.FunctionCall => "function_call",
+        var buffer = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writeProperties(writer);
+            writer.WriteEndObject();
+        }
+
+        using var document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
+    }
+
+    private static string? MapFinishReason(string? reason) => reason switch
+    {
+        null => null,
+        "stop" or "length" or "content_filter" or "tool_calls" or "function_call" => reason,
         _ => "stop",
     };
+
+    /// <summary>One server-sent event of an upstream stream: a chunk, or the <c>[DONE]</c> marker.</summary>
+    private readonly record struct StreamItem(bool Done, ChatCompletionChunk? Chunk)
+    {
+        public static StreamItem Parse(ReadOnlySpan<byte> data)
+        {
+            if (data.SequenceEqual("[DONE]"u8))
+            {
+                return new StreamItem(true, null);
+            }
+
+            return new StreamItem(false, JsonSerializer.Deserialize(data, TapPassJsonContext.Default.ChatCompletionChunk));
+        }
+    }
 }

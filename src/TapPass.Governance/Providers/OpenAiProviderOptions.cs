@@ -27,6 +27,15 @@ internal sealed class OpenAiProviderOptions
     /// <summary>Retries of transient upstream failures (429, 5xx, connect errors) before the first byte. Default 2.</summary>
     public int MaxRetries { get; set; } = 2;
 
+    /// <summary>
+    /// Largest upstream answer read, in bytes: a complete answer, or a whole stream. A larger one is refused with a
+    /// <see cref="ProviderException"/>. Default 16 MiB.
+    /// </summary>
+    public long MaxResponseBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Base delay of the exponential retry backoff (doubled each retry, with jitter). Default 0.8 s.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(800);
+
     /// <summary>Provider name reported in <c>upstream_error.provider</c>. Default <c>openai</c>.</summary>
     public string Name { get; set; } = "openai";
 }
