@@ -319,7 +319,7 @@ public sealed class TapPassMetadata
     /// in the answer's <c>tool_calls</c> (so a client that runs every tool call it sees cannot run it) and has no
     /// capability token; it is described only here. Once a reviewer approved it, govern the identical tool call
     /// (<c>POST /v1/govern</c>, same session, <see cref="ToolApproval.Tool"/> and <see cref="ToolApproval.Arguments"/>)
-    /// with <see cref="ToolApproval.ResumeToken"/>.
+    /// with <see cref="ApprovalInfo.ResumeToken"/>.
     /// </summary>
     public List<ToolApproval>? ToolApprovals { get; set; }
 }
@@ -328,7 +328,7 @@ public sealed class TapPassMetadata
 /// A tool call of a chat answer held for approval (<c>tappass.tool_approvals[]</c>): the call, withheld from
 /// <c>tool_calls</c>, and its pending approval.
 /// </summary>
-public sealed class ToolApproval
+public sealed class ToolApproval : ApprovalInfo
 {
     /// <summary>The tool-call id the model gave the call.</summary>
     public string ToolCallId { get; set; } = "";
@@ -347,30 +347,6 @@ public sealed class ToolApproval
     /// object): the digest the approval is bound to, so only the identical call redeems it.
     /// </summary>
     public string ArgumentsSha256 { get; set; } = "";
-
-    /// <summary>Approval id (<c>apr_…</c>).</summary>
-    public string? ApprovalId { get; set; }
-
-    /// <summary>Reviewer page.</summary>
-    public string? ApprovalUrl { get; set; }
-
-    /// <summary>Token to resume with once approved (single use, bound to this call).</summary>
-    public string? ResumeToken { get; set; }
-
-    /// <summary>Expiry of the approval request.</summary>
-    public DateTimeOffset? ExpiresAt { get; set; }
-
-    /// <summary>Status when the answer was made: <c>pending</c>.</summary>
-    public string? Status { get; set; }
-
-    /// <summary>What is held, for reviewers: <c>tool:&lt;name&gt;</c>.</summary>
-    public string? Subject { get; set; }
-
-    /// <summary>Approval rule that holds the call.</summary>
-    public string? Rule { get; set; }
-
-    /// <summary>Why the call is held.</summary>
-    public string? Reason { get; set; }
 }
 
 /// <summary>One detection. Never contains the matched text.</summary>

@@ -110,8 +110,8 @@ public sealed class GovernResponse
     public string? AuditUrl { get; set; }
 }
 
-/// <summary>An approval request.</summary>
-public sealed class ApprovalInfo
+/// <summary>An approval request (also the approval part of a held answer tool call, <see cref="ToolApproval"/>).</summary>
+public class ApprovalInfo
 {
     /// <summary>Approval id (<c>apr_…</c>).</summary>
     public string? ApprovalId { get; set; }
