@@ -98,28 +98,24 @@ internal static class ControlEndpoints
 
     public static async Task GetSessionAsync(HttpContext context, GatewayServices services, TapPassCall call)
     {
-        var id = context.Request.RouteValues["id"] as string;
-        if (!GatewayHttp.IsPlausibleId(id))
+        if (await RouteIdAsync(context, services, "No such session.") is not { } id)
         {
-            await GatewayHttp.WriteErrorAsync(context, GatewayError.NotFound("No such session."), services.TimeProvider);
             return;
         }
 
         var admin = RequireAdmin(services);
-        var reply = await admin.GetSessionAsync(call, id!, context.RequestAborted);
+        var reply = await admin.GetSessionAsync(call, id, context.RequestAborted);
         await GatewayHttp.WriteReplyAsync(context, reply, TapPassJsonContext.Default.SessionResponse, services.TimeProvider);
     }
 
     public static async Task CloseSessionAsync(HttpContext context, GatewayServices services, TapPassCall call)
     {
-        var id = context.Request.RouteValues["id"] as string;
-        if (!GatewayHttp.IsPlausibleId(id))
+        if (await RouteIdAsync(context, services, "No such session.") is not { } id)
         {
-            await GatewayHttp.WriteErrorAsync(context, GatewayError.NotFound("No such session."), services.TimeProvider);
             return;
         }
 
-        var reply = await services.Transport.CloseSessionAsync(call, id!, context.RequestAborted);
+        var reply = await services.Transport.CloseSessionAsync(call, id, context.RequestAborted);
         await GatewayHttp.WriteReplyAsync(context, reply, TapPassJsonContext.Default.SessionResponse, services.TimeProvider);
     }
 
@@ -131,23 +127,19 @@ internal static class ControlEndpoints
 
     public static async Task GetApprovalAsync(HttpContext context, GatewayServices services, TapPassCall call)
     {
-        var id = context.Request.RouteValues["id"] as string;
-        if (!GatewayHttp.IsPlausibleId(id))
+        if (await RouteIdAsync(context, services, "No such approval.") is not { } id)
         {
-            await GatewayHttp.WriteErrorAsync(context, GatewayError.NotFound("No such approval."), services.TimeProvider);
             return;
         }
 
-        var reply = await RequireAdmin(services).GetApprovalAsync(call, id!, context.RequestAborted);
+        var reply = await RequireAdmin(services).GetApprovalAsync(call, id, context.RequestAborted);
         await GatewayHttp.WriteReplyAsync(context, reply, TapPassJsonContext.Default.ApprovalInfo, services.TimeProvider);
     }
 
     public static async Task DecideApprovalAsync(HttpContext context, GatewayServices services, TapPassCall call)
     {
-        var id = context.Request.RouteValues["id"] as string;
-        if (!GatewayHttp.IsPlausibleId(id))
+        if (await RouteIdAsync(context, services, "No such approval.") is not { } id)
         {
-            await GatewayHttp.WriteErrorAsync(context, GatewayError.NotFound("No such approval."), services.TimeProvider);
             return;
         }
 
@@ -170,7 +162,7 @@ internal static class ControlEndpoints
             return;
         }
 
-        var reply = await RequireAdmin(services).DecideApprovalAsync(call, id!, decision!, context.RequestAborted);
+        var reply = await RequireAdmin(services).DecideApprovalAsync(call, id, decision!, context.RequestAborted);
         await GatewayHttp.WriteReplyAsync(context, reply, TapPassJsonContext.Default.ApprovalInfo, services.TimeProvider);
     }
 
@@ -238,6 +230,19 @@ internal static class ControlEndpoints
 
     private static IGatewayAdmin RequireAdmin(GatewayServices services) =>
         services.Admin ?? throw new GatewayUnavailableException("The governance engine does not provide administration (IGatewayAdmin is not registered).");
+
+    /// <summary>The <c>{id}</c> route value, or null after answering 404 when it is not a plausible id.</summary>
+    private static async ValueTask<string?> RouteIdAsync(HttpContext context, GatewayServices services, string notFound)
+    {
+        var id = context.Request.RouteValues["id"] as string;
+        if (GatewayHttp.IsPlausibleId(id))
+        {
+            return id;
+        }
+
+        await GatewayHttp.WriteErrorAsync(context, GatewayError.NotFound(notFound), services.TimeProvider);
+        return null;
+    }
 }
 
 /// <summary>A dependency the route needs is not configured: answered 503 <c>unavailable</c>.</summary>

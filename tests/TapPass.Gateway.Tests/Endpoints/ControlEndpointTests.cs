@@ -83,6 +83,20 @@ public sealed class ControlEndpointTests : IAsyncLifetime
         malformed.StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData("DELETE", "/v1/sessions/%3Cscript%3E", "No such session.")]
+    [InlineData("GET", "/v1/approvals/%3Cscript%3E", "No such approval.")]
+    [InlineData("POST", "/v1/approvals/a%20b/decide", "No such approval.")]
+    public async Task IdRoutes_MalformedId_Answer404NotFoundBeforeAnythingElse(string method, string path, string message)
+    {
+        using var response = await Send(new HttpMethod(method), path);
+
+        response.StatusCode.Should().Be(HttpStatusCode.NotFound);
+        var error = await Wire.ErrorOf(response);
+        error.Type.Should().Be(ErrorTypes.NotFound);
+        error.Message.Should().Be(message);
+    }
+
     [Fact]
     public async Task Sessions_DeleteForeign_Returns403SessionForbidden()
     {
