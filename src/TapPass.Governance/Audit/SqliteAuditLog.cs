@@ -289,10 +289,11 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     private bool TryCommitIdle(PendingAppend pending, out ValueTask<AuditRecord> result)
     {
         result = default;
-        if (_queue.Reader.Count != 0
+        if (Volatile.Read(ref _disposed) != 0 // closed: the writer's path reports it
+            || _queue.Reader.Count != 0
             || Volatile.Read(ref _walFrames) >= WalRestartFrames // the writer finishes a checkpoint first
             || Stopwatch.GetElapsedTime(Volatile.Read(ref _lastCommitEnded)) < InlineIdleGap
-            || !_commitLock.Wait(0))
+            || !TryEnterCommitLock())
         {
             return false;
         }
@@ -329,6 +330,18 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         {
             Volatile.Write(ref _lastCommitEnded, Stopwatch.GetTimestamp());
             _commitLock.Release();
+        }
+    }
+
+    private bool TryEnterCommitLock()
+    {
+        try
+        {
+            return _commitLock.Wait(0);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // closed meanwhile
         }
     }
 

@@ -640,6 +640,19 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
         (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeFalse();
     }
 
+    [Fact]
+    public async Task Append_AfterDispose_FailsWithObjectDisposed()
+    {
+        await _log.AppendAsync(Event(0), CancellationToken.None);
+        await _log.DisposeAsync();
+        await Task.Delay(3); // idle: the append would otherwise be committed on the caller's thread
+
+        var append = async () => await _log.AppendAsync(Event(1), CancellationToken.None);
+
+        await append.Should().ThrowAsync<ObjectDisposedException>();
+        _log = Open();
+    }
+
     private async Task<long> StoredHeadSeqAsync()
     {
         var head = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head'");
