@@ -16,6 +16,7 @@ namespace TapPass.Benchmarks;
 /// it reports process CPU time per operation as well as wall time):
 /// <c>dotnet run -c Release --project bench/TapPass.Benchmarks -- profile [chat|audit|allocs] [seconds] [kb|concurrency]</c>.
 /// <c>chat</c>: in-process governed chats (as <see cref="PipelineBenchmarks"/>) of a prompt of <c>kb</c> KB, one caller.
+/// <c>audit-idle</c>: one caller with an idle gap of <c>arg</c> microseconds between appends, append latency percentiles.
 /// <c>audit</c>: <c>concurrency</c> callers appending chat-sized events to a SQLite audit log in a temporary directory
 /// (group commit, fsync per batch). Prints operations per second and allocated bytes per operation.
 /// <c>allocs</c>: bytes allocated by each part of one chat of a <c>kb</c> KB prompt. <c>alloc-types file.nettrace</c>:
@@ -37,6 +38,7 @@ internal static class ProfileLoop
         {
             "chat" => await ChatAsync(seconds, arg),
             "audit" => await AuditAsync(seconds, (int)arg),
+            "audit-idle" => await AuditIdleAsync(seconds, arg),
             "allocs" => Allocations(arg),
             _ => 2,
         };
@@ -70,6 +72,48 @@ internal static class ProfileLoop
         }
 
         Report("chat", ops, watch.Elapsed, GC.GetTotalAllocatedBytes(precise: true) - allocated, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+        return 0;
+    }
+
+    /// <summary>
+    /// One caller appending with an idle gap of <paramref name="gapMicroseconds"/> between appends (a gateway at
+    /// concurrency 1): the latency of each append, p50/p90/p99.
+    /// </summary>
+    private static async Task<int> AuditIdleAsync(double seconds, double gapMicroseconds)
+    {
+        var directory = Directory.CreateTempSubdirectory("tappass-audit-profile");
+        try
+        {
+            var durability = Environment.GetEnvironmentVariable("AUDIT_DURABILITY") == "normal" ? AuditDurability.Normal : AuditDurability.Full;
+            var log = SqliteAuditLog.Open(new AuditLogOptions { DatabasePath = Path.Combine(directory.FullName, "audit.db"), Durability = durability }, TimeProvider.System, NullLogger<SqliteAuditLog>.Instance);
+            await using (log)
+            {
+                var sample = AuditSamples.ChatCompleted();
+                var latencies = new List<double>(100_000);
+                var gap = TimeSpan.FromMicroseconds(gapMicroseconds);
+                var watch = Stopwatch.StartNew();
+                while (watch.Elapsed.TotalSeconds < seconds)
+                {
+                    var start = Stopwatch.GetTimestamp();
+                    await log.AppendAsync(sample with { EventId = "", Timestamp = default }, CancellationToken.None);
+                    latencies.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+                    var idle = Stopwatch.GetTimestamp();
+                    while (Stopwatch.GetElapsedTime(idle) < gap)
+                    {
+                        Thread.SpinWait(20);
+                    }
+                }
+
+                latencies.Sort();
+                double At(double q) => latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"audit idle gap {gapMicroseconds:N0} us, durability {durability}: {latencies.Count} appends ({log.BatchesCommitted} commits), p50 {At(0.5):N1} us, p90 {At(0.9):N1} us, p99 {At(0.99):N1} us"));
+            }
+        }
+        finally
+        {
+            directory.Delete(recursive: true);
+        }
+
         return 0;
     }
 

@@ -10,6 +10,7 @@ namespace TapPass.Governance.Audit;
 [JsonSerializable(typeof(AuditEvent))]
 [JsonSerializable(typeof(AuditHead))]
 [JsonSerializable(typeof(EcPublicJwk))]
+[JsonSerializable(typeof(long))]
 internal sealed partial class AuditJsonContext : JsonSerializerContext;
 
 /// <summary>The signed head of the chain, kept in the database so that a truncated tail is detected.</summary>

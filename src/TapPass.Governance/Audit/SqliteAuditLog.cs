@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Text;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -40,8 +41,27 @@ namespace TapPass.Governance.Audit;
 /// edit, deletion, insertion or reordering anywhere is still detected, and is reported at the edited record when its
 /// stored hash no longer matches, otherwise (hash recomputed without the key) at the batch's signed record. This costs
 /// one signature per commit instead of one per event (ES256 signing was the largest single cost of the audit path).
-/// A signed head (last seq, hash, event id) is updated in the same transaction so that deleting the newest events is
-/// detected too.</para>
+/// A signed head (seq, hash, event id of a recent record) in <c>audit_meta</c> makes deleting the newest events
+/// detectable too.</para>
+/// <para>The head is signed off the append path: after a commit a background signer signs the new head (a second
+/// ECDSA operation per commit that used to delay every answer) and the next commit writes it in its own transaction;
+/// when no commit follows within <see cref="HeadWriteDelay"/> the signer writes it alone. So the stored head trails the
+/// newest record by at most a commit or a few milliseconds, every record still carries its batch signature when its
+/// append completes, and <see cref="VerifyAsync"/> and closing the log first bring the head up to the newest record.
+/// The first commit of a log signs its head inline. After an unclean shutdown the head can trail the tail by those
+/// last commits: opening the log then checks the stored head (signature, and the record it names) and, when it holds,
+/// signs the tail as the new head and appends an <c>audit.head_recovered</c> event naming both sequences, so the
+/// recovery is itself on the record (deleting those last, unheaded records while the gateway is down is the one
+/// edit this trades away, bounded by that window). A stored head that does not hold (missing, bad signature, naming a
+/// record that is not there) is never signed over: verification reports it until the next commit writes a new head,
+/// as before.</para>
+/// <para>Idle appends: when nothing is queued and no commit is running or has just ended (within
+/// <see cref="InlineIdleGap"/>), an append has nothing to share a transaction with, so the caller commits it on its own
+/// thread instead of handing it to the writer and waiting to be woken again (two thread hand-offs, the largest part of
+/// a lone append's latency on a small virtual machine). Whoever commits holds one lock, so there is still exactly one
+/// writer at a time and the chain order is the commit order; appends that arrive meanwhile, or in a burst right after
+/// a commit, go through the writer and share transactions as before. Durability and signatures are the same on both
+/// paths.</para>
 /// <para>Cancellation: a call cancelled before the writer takes it is not written; once taken, it is written.</para>
 /// </remarks>
 internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsyncDisposable
@@ -55,6 +75,18 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     /// <summary>WAL frames (pages) above which the writer completes a checkpoint so that the WAL starts over.</summary>
     internal const int WalRestartFrames = 4096;
 
+    /// <summary>
+    /// How long after the last commit ended an append must arrive to be committed on the caller's thread (see remarks):
+    /// appends closer together than this are a burst, and the writer groups them.
+    /// </summary>
+    internal static readonly TimeSpan InlineIdleGap = TimeSpan.FromMicroseconds(100);
+
+    /// <summary>
+    /// How long a signed head waits for the next commit to carry it before the head signer writes it alone (see
+    /// remarks).
+    /// </summary>
+    internal static readonly TimeSpan HeadWriteDelay = TimeSpan.FromMilliseconds(5);
+
     private const string HeadKey = "head";
     private const string HeadSignatureKey = "head_signature";
 
@@ -62,23 +94,40 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly ECDsa _signingKey;
-    private readonly ECDsa _headSigningKey; // the same key, a second handle: the head is signed in parallel with the batch
+    private readonly ECDsa _headSigningKey; // the same key, a second handle: used only by the head signer's thread
     private readonly string _connectionString;
     private readonly SqliteConnection _writerConnection;
     private readonly Channel<PendingAppend> _queue;
     private readonly Task _writer;
     private readonly Task _checkpointer;
     private readonly SemaphoreSlim _checkpointSignal = new(0, int.MaxValue);
+    private readonly SemaphoreSlim _commitLock = new(1, 1); // one committer at a time: the writer loop or an idle append
+    private long _lastCommitEnded; // Stopwatch timestamp
+
+    // Head signing (see remarks). _newestHead and _signedHead are guarded by _headGate; _headWrittenSeq is written by
+    // the committer (under _commitLock) and read by the signer.
+    private readonly Lock _headGate = new();
+    private readonly SemaphoreSlim _headSignal = new(0, int.MaxValue);
+    private readonly ITimer _headTimer;
+    private readonly Task _headSigner;
+    private AuditHead? _newestHead;
+    private SignedHead? _signedHead;
+    private long _headWrittenSeq;
+    private bool _headUntrusted; // the stored head did not hold at open: nothing is signed over that tail until a commit
+    private int _headSignalled;
+    private int _headTimerFired;
     private int _checkpointSignalled;
     private int _eventsSinceCheckpoint;
     private long _walFrames;
     private long _checkpoints;
     private long _lastSeq;
     private string _lastHash;
+    private string _lastEventId;
     private long _batchesCommitted;
+    private long _inlineCommits;
     private int _disposed;
 
-    // Writer-loop state (one writer, so no locking): prepared statements and the canonical JSON buffer.
+    // Committer state (guarded by _commitLock): prepared statements and the canonical JSON buffer.
     private readonly ArrayBufferWriter<byte> _buffer = new(2048);
     private readonly Utf8JsonWriter _jsonWriter;
     private SqliteCommand? _insert;
@@ -104,13 +153,26 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         _connectionString = connectionString;
         PublicKey = EcPublicJwk.FromECDsa(signingKey);
         _jsonWriter = new Utf8JsonWriter(_buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.Default, SkipValidation = true });
-        (_lastSeq, _lastHash) = ReadTail(writerConnection);
+        (_lastSeq, _lastHash, _lastEventId) = ReadTail(writerConnection);
+        var (storedHead, storedHeadSignature) = ReadStoredHead(writerConnection);
+        _headWrittenSeq = storedHead?.Seq ?? 0;
         _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(Math.Max(1, options.QueueCapacity))
         {
             SingleReader = true,
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        if (_lastSeq > 0 && (storedHead is null || storedHeadSignature is null))
+        {
+            _headUntrusted = true; // verification reports the missing head; the next commit writes a new one
+        }
+        else if (storedHead is not null && storedHeadSignature is not null && storedHead.Seq < _lastSeq)
+        {
+            RecoverHead(storedHead, storedHeadSignature);
+        }
+
+        _headTimer = timeProvider.CreateTimer(static state => ((SqliteAuditLog)state!).OnHeadTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _headSigner = Task.Run(HeadSignerLoopAsync);
         _writer = Task.Run(WriteLoopAsync);
         _checkpointer = Task.Run(CheckpointLoopAsync);
     }
@@ -120,6 +182,9 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
     /// <summary>Transactions committed since opening (group commit makes this smaller than the number of appends).</summary>
     public long BatchesCommitted => Interlocked.Read(ref _batchesCommitted);
+
+    /// <summary>Appends committed on the caller's thread because the log was idle (a diagnostic for tests).</summary>
+    internal long InlineCommits => Interlocked.Read(ref _inlineCommits);
 
     /// <summary>Background checkpoints run since opening (a diagnostic for tests and benchmarks).</summary>
     internal long CheckpointsRun => Interlocked.Read(ref _checkpoints);
@@ -204,12 +269,80 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         }
 
         var pending = new PendingAppend(auditEvent, cancellationToken);
+        if (TryCommitIdle(pending, out var committed))
+        {
+            return committed;
+        }
+
         if (_queue.Writer.TryWrite(pending))
         {
             return new ValueTask<AuditRecord>(pending.Completion.Task);
         }
 
         return EnqueueSlowAsync(pending, cancellationToken);
+    }
+
+    /// <summary>
+    /// Commits <paramref name="pending"/> on the calling thread when the log is idle (see remarks); false (nothing done)
+    /// when it is not, and the append goes through the writer.
+    /// </summary>
+    private bool TryCommitIdle(PendingAppend pending, out ValueTask<AuditRecord> result)
+    {
+        result = default;
+        if (Volatile.Read(ref _disposed) != 0 // closed: the writer's path reports it
+            || _queue.Reader.Count != 0
+            || Volatile.Read(ref _walFrames) >= WalRestartFrames // the writer finishes a checkpoint first
+            || Stopwatch.GetElapsedTime(Volatile.Read(ref _lastCommitEnded)) < InlineIdleGap
+            || !TryEnterCommitLock())
+        {
+            return false;
+        }
+
+        try
+        {
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                result = ValueTask.FromException<AuditRecord>(new ObjectDisposedException("The audit log is closed."));
+                return true;
+            }
+
+            if (_queue.Reader.Count != 0)
+            {
+                return false; // queued meanwhile: the writer takes them together
+            }
+
+            try
+            {
+                var record = CommitBatch([pending])[0];
+                Interlocked.Increment(ref _inlineCommits);
+                AfterCommit(1);
+                result = new ValueTask<AuditRecord>(record);
+            }
+            catch (Exception ex)
+            {
+                LogAppendFailed(_logger, ex);
+                result = ValueTask.FromException<AuditRecord>(ex);
+            }
+
+            return true;
+        }
+        finally
+        {
+            Volatile.Write(ref _lastCommitEnded, Stopwatch.GetTimestamp());
+            _commitLock.Release();
+        }
+    }
+
+    private bool TryEnterCommitLock()
+    {
+        try
+        {
+            return _commitLock.Wait(0);
+        }
+        catch (ObjectDisposedException)
+        {
+            return false; // closed meanwhile
+        }
     }
 
     private async ValueTask<AuditRecord> EnqueueSlowAsync(PendingAppend pending, CancellationToken cancellationToken)
@@ -289,6 +422,9 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     /// <inheritdoc />
     public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
     {
+        // The stored head may trail by the last commit (see remarks): bring it up to the newest record first. Records
+        // appended after this point may still be past the head.
+        var flushed = await FlushHeadAsync(cancellationToken);
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction(deferred: true);
 
@@ -322,6 +458,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         long expectedSeq = 1;
         var prevHash = AuditCanonicalJson.GenesisHash;
         (long SignedSeq, string Signature)? batch = null; // the open batch: records seen that a later record signs
+        (string Hash, string EventId)? headRecord = null; // the record the head names
         while (await reader.ReadAsync(cancellationToken))
         {
             var seq = reader.GetInt64(0);
@@ -358,10 +495,14 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
             prevHash = reader.GetString(8);
             expectedSeq++;
-
-            if (head is not null && seq > head.Seq)
+            if (head is not null && seq == head.Seq)
             {
-                // Rows past the signed head were not written by this log.
+                headRecord = (prevHash, eventId);
+            }
+
+            if (head is not null && seq > head.Seq && seq <= flushed)
+            {
+                // Rows past the signed head that were there before verification began were not written by this log.
                 return new AuditVerification(false, checkedCount, eventId);
             }
         }
@@ -383,9 +524,10 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             return new AuditVerification(false, checkedCount, head?.EventId);
         }
 
-        if (head.Seq != lastSeq || !string.Equals(head.Hash, prevHash, StringComparison.Ordinal))
+        if (head.Seq > lastSeq || head.Seq < flushed
+            || headRecord is not { } named || !string.Equals(named.Hash, head.Hash, StringComparison.Ordinal) || !string.Equals(named.EventId, head.EventId, StringComparison.Ordinal))
         {
-            // The newest events were removed: the head names the missing one.
+            // The newest events were removed (the head names the missing one), or the head was replaced by an older one.
             return new AuditVerification(false, checkedCount, head.EventId);
         }
 
@@ -425,10 +567,22 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
         _queue.Writer.TryComplete();
         _checkpointSignal.Release();
+        await _headTimer.DisposeAsync();
+        _headSignal.Release();
         try
         {
             await _writer;
             await _checkpointer;
+            await _headSigner;
+            await _commitLock.WaitAsync(); // an idle append committing on its own thread finishes first
+            try
+            {
+                FlushHeadLocked(); // the stored head names the newest event when the log is closed
+            }
+            catch (Exception ex) when (ex is SqliteException or CryptographicException)
+            {
+                LogHeadFailed(_logger, ex);
+            }
         }
         finally
         {
@@ -439,6 +593,8 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             _signingKey.Dispose();
             _headSigningKey.Dispose();
             _checkpointSignal.Dispose();
+            _commitLock.Dispose();
+            _headSignal.Dispose();
         }
     }
 
@@ -448,62 +604,83 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync())
         {
-            batch.Clear();
-            while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var item))
+            await _commitLock.WaitAsync().ConfigureAwait(false);
+            try
             {
-                if (item.CancellationToken.IsCancellationRequested)
-                {
-                    item.Completion.TrySetCanceled(item.CancellationToken);
-                    continue;
-                }
-
-                batch.Add(item);
+                CommitQueued(reader, batch);
             }
-
-            if (batch.Count == 0)
+            finally
             {
+                Volatile.Write(ref _lastCommitEnded, Stopwatch.GetTimestamp());
+                _commitLock.Release();
+            }
+        }
+    }
+
+    /// <summary>Commits what is queued (up to a batch), completes its callers, then does the checkpoint work.</summary>
+    private void CommitQueued(ChannelReader<PendingAppend> reader, List<PendingAppend> batch)
+    {
+        batch.Clear();
+        while (batch.Count < _options.MaxBatchSize && reader.TryRead(out var item))
+        {
+            if (item.CancellationToken.IsCancellationRequested)
+            {
+                item.Completion.TrySetCanceled(item.CancellationToken);
                 continue;
             }
 
-            try
+            batch.Add(item);
+        }
+
+        if (batch.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            var records = CommitBatch(batch);
+            for (var i = 0; i < batch.Count; i++)
             {
-                var records = CommitBatch(batch);
-                for (var i = 0; i < batch.Count; i++)
+                batch[i].Completion.TrySetResult(records[i]);
+            }
+        }
+        catch (Exception ex)
+        {
+            LogBatchFailed(_logger, batch.Count, ex);
+
+            // Isolate the offending event (e.g. a duplicate event id): retry one by one.
+            foreach (var item in batch)
+            {
+                try
                 {
-                    batch[i].Completion.TrySetResult(records[i]);
+                    item.Completion.TrySetResult(CommitBatch([item])[0]);
+                }
+                catch (Exception single)
+                {
+                    item.Completion.TrySetException(single);
                 }
             }
-            catch (Exception ex)
-            {
-                LogBatchFailed(_logger, batch.Count, ex);
+        }
 
-                // Isolate the offending event (e.g. a duplicate event id): retry one by one.
-                foreach (var item in batch)
-                {
-                    try
-                    {
-                        item.Completion.TrySetResult(CommitBatch([item])[0]);
-                    }
-                    catch (Exception single)
-                    {
-                        item.Completion.TrySetException(single);
-                    }
-                }
-            }
+        AfterCommit(batch.Count);
 
-            if (Interlocked.Add(ref _eventsSinceCheckpoint, batch.Count) >= CheckpointEveryEvents)
-            {
-                Volatile.Write(ref _eventsSinceCheckpoint, 0);
-                if (Interlocked.Exchange(ref _checkpointSignalled, 1) == 0)
-                {
-                    _checkpointSignal.Release();
-                }
-            }
+        // After the callers were completed, so no append waits for it unless it arrives meanwhile.
+        if (Volatile.Read(ref _walFrames) >= WalRestartFrames)
+        {
+            FinishCheckpoint();
+        }
+    }
 
-            // After the callers were completed, so no append waits for it unless it arrives meanwhile.
-            if (Volatile.Read(ref _walFrames) >= WalRestartFrames)
+    /// <summary>Every <see cref="CheckpointEveryEvents"/> events, wakes the background checkpointer.</summary>
+    private void AfterCommit(int events)
+    {
+        if (Interlocked.Add(ref _eventsSinceCheckpoint, events) >= CheckpointEveryEvents)
+        {
+            Volatile.Write(ref _eventsSinceCheckpoint, 0);
+            if (Interlocked.Exchange(ref _checkpointSignalled, 1) == 0)
             {
-                FinishCheckpoint();
+                _checkpointSignal.Release();
             }
         }
     }
@@ -624,14 +801,12 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             prevHash = Convert.ToHexStringLower(hashes[i]);
         }
 
-        // The batch signature and the head signature are independent ECDSA operations (tens of microseconds each, the
-        // largest CPU cost of a commit): computed at the same time, on two cores when one is free.
+        // One signature per commit over the batch's last hash; the head is signed by the head signer (see remarks),
+        // except for a log's first commit, which has no head to trail.
         var signedSeq = seq;
         var head = new AuditHead(signedSeq, prevHash, events[count - 1].EventId);
-        string signature = "", headSignature = "";
-        Parallel.Invoke(
-            () => signature = Base64Url.EncodeToString(_signingKey.SignHash(hashes[count - 1], DSASignatureFormat.IeeeP1363FixedFieldConcatenation)),
-            () => headSignature = SignHead(_headSigningKey, head));
+        var signature = Base64Url.EncodeToString(_signingKey.SignHash(hashes[count - 1], DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
+        var carried = _headWrittenSeq == 0 ? new SignedHead(head, SignHead(_signingKey, head)) : TakeSignedHead();
         seq = _lastSeq;
         for (var i = 0; i < count; i++)
         {
@@ -653,17 +828,268 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             records[i] = new AuditRecord(seq, evt, prevHashes[i], hash, signature, seq == signedSeq ? null : signedSeq);
         }
 
-        var meta = _meta ??= CreateMeta();
-        meta.Transaction = transaction;
-        meta.Parameters[0].Value = JsonSerializer.Serialize(head, AuditJsonContext.Default.AuditHead);
-        meta.Parameters[1].Value = headSignature;
-        meta.ExecuteNonQuery();
+        if (carried is not null)
+        {
+            WriteHead(transaction, carried);
+        }
 
         transaction.Commit();
         Interlocked.Increment(ref _batchesCommitted);
+        _headUntrusted = false;
         _lastSeq = seq;
         _lastHash = prevHash;
+        _lastEventId = head.EventId;
+        if (carried is not null)
+        {
+            HeadWritten(carried);
+        }
+
+        lock (_headGate)
+        {
+            _newestHead = head;
+        }
+
+        SignalHeadSigner();
         return records;
+    }
+
+    /// <summary>The head the signer signed and nobody wrote yet, if it is newer than the stored one.</summary>
+    private SignedHead? TakeSignedHead()
+    {
+        lock (_headGate)
+        {
+            return _signedHead is { } signed && signed.Head.Seq > _headWrittenSeq ? signed : null;
+        }
+    }
+
+    private void WriteHead(SqliteTransaction transaction, SignedHead signed)
+    {
+        var meta = _meta ??= CreateMeta();
+        meta.Transaction = transaction;
+        meta.Parameters[0].Value = JsonSerializer.Serialize(signed.Head, AuditJsonContext.Default.AuditHead);
+        meta.Parameters[1].Value = signed.Signature;
+        meta.ExecuteNonQuery();
+    }
+
+    /// <summary>After the transaction that wrote <paramref name="signed"/> committed.</summary>
+    private void HeadWritten(SignedHead signed)
+    {
+        Volatile.Write(ref _headWrittenSeq, signed.Head.Seq);
+        lock (_headGate)
+        {
+            if (_signedHead is { } pending && pending.Head.Seq <= signed.Head.Seq)
+            {
+                _signedHead = null;
+            }
+        }
+    }
+
+    /// <summary>Writes <paramref name="signed"/> in a transaction of its own. The caller holds the commit lock.</summary>
+    private void WriteHeadAlone(SignedHead signed)
+    {
+        using var transaction = _writerConnection.BeginTransaction();
+        WriteHead(transaction, signed);
+        transaction.Commit();
+        HeadWritten(signed);
+    }
+
+    /// <summary>
+    /// Brings the stored head up to the newest record (signing it here if the signer has not) and returns that
+    /// record's sequence. The caller holds the commit lock.
+    /// </summary>
+    private long FlushHeadLocked()
+    {
+        var tail = _lastSeq;
+        if (tail == 0 || _headUntrusted || Volatile.Read(ref _headWrittenSeq) >= tail)
+        {
+            return tail;
+        }
+
+        var signed = TakeSignedHead();
+        if (signed is null || signed.Head.Seq != tail)
+        {
+            var head = new AuditHead(tail, _lastHash, _lastEventId);
+            signed = new SignedHead(head, SignHead(_signingKey, head));
+        }
+
+        WriteHeadAlone(signed);
+        return tail;
+    }
+
+    private async Task<long> FlushHeadAsync(CancellationToken cancellationToken)
+    {
+        await _commitLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return FlushHeadLocked();
+        }
+        finally
+        {
+            _commitLock.Release();
+        }
+    }
+
+    private void SignalHeadSigner()
+    {
+        if (Interlocked.Exchange(ref _headSignalled, 1) == 0)
+        {
+            _headSignal.Release();
+        }
+    }
+
+    private void OnHeadTimer()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _headTimerFired, 1);
+        try
+        {
+            SignalHeadSigner();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed meanwhile: closing writes the head itself.
+        }
+    }
+
+    /// <summary>
+    /// Signs each new head after its commit and leaves it for the next commit to write; writes it alone when no commit
+    /// came within <see cref="HeadWriteDelay"/>.
+    /// </summary>
+    private async Task HeadSignerLoopAsync()
+    {
+        while (true)
+        {
+            await _headSignal.WaitAsync().ConfigureAwait(false);
+            Volatile.Write(ref _headSignalled, 0);
+            if (Volatile.Read(ref _disposed) != 0)
+            {
+                return;
+            }
+
+            try
+            {
+                if (Interlocked.Exchange(ref _headTimerFired, 0) == 1 && TakeSignedHead() is not null)
+                {
+                    await _commitLock.WaitAsync().ConfigureAwait(false);
+                    try
+                    {
+                        if (Volatile.Read(ref _disposed) != 0)
+                        {
+                            return;
+                        }
+
+                        if (TakeSignedHead() is { } idle)
+                        {
+                            WriteHeadAlone(idle);
+                        }
+                    }
+                    finally
+                    {
+                        _commitLock.Release();
+                    }
+                }
+
+                AuditHead? head;
+                lock (_headGate)
+                {
+                    head = _newestHead;
+                    if (head is null || head.Seq <= Volatile.Read(ref _headWrittenSeq) || (_signedHead is { } signed && signed.Head.Seq >= head.Seq))
+                    {
+                        continue;
+                    }
+                }
+
+                var signature = SignHead(_headSigningKey, head);
+                lock (_headGate)
+                {
+                    if (_signedHead is null || _signedHead.Head.Seq < head.Seq)
+                    {
+                        _signedHead = new SignedHead(head, signature);
+                    }
+                }
+
+                _headTimer.Change(HeadWriteDelay, Timeout.InfiniteTimeSpan);
+            }
+            catch (Exception ex) when (ex is SqliteException or CryptographicException)
+            {
+                // The next commit signs again; closing and verifying flush the head themselves.
+                LogHeadFailed(_logger, ex);
+            }
+            catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0)
+            {
+                return; // closing: DisposeAsync writes the head
+            }
+        }
+    }
+
+    /// <summary>
+    /// At open, when the stored head trails the newest record (the process ended before writing the last head): if the
+    /// stored head holds (signature, and the record it names), signs the tail as the head and records the recovery as
+    /// an <c>audit.head_recovered</c> event. Otherwise leaves everything as it is for <see cref="VerifyAsync"/> to
+    /// report.
+    /// </summary>
+    private void RecoverHead(AuditHead storedHead, string storedHeadSignature)
+    {
+        if (!VerifyHeadSignature(storedHead, storedHeadSignature) || !RecordMatches(_writerConnection, storedHead))
+        {
+            LogHeadNotRecovered(_logger, storedHead.Seq, _lastSeq);
+            _headUntrusted = true;
+            return;
+        }
+
+        var tail = new AuditHead(_lastSeq, _lastHash, _lastEventId);
+        WriteHeadAlone(new SignedHead(tail, SignHead(_signingKey, tail)));
+        LogHeadRecovered(_logger, storedHead.Seq, tail.Seq);
+        var recovered = new PendingAppend(new AuditEvent
+        {
+            EventType = "audit.head_recovered",
+            Reason = "The audit log was not closed cleanly; its signed head trailed the newest events and was signed again at open.",
+            Details = new Dictionary<string, JsonElement>
+            {
+                ["head_seq"] = JsonSerializer.SerializeToElement(storedHead.Seq, AuditJsonContext.Default.Int64),
+                ["tail_seq"] = JsonSerializer.SerializeToElement(tail.Seq, AuditJsonContext.Default.Int64),
+            },
+        }, CancellationToken.None);
+        CommitBatch([recovered]);
+        FlushHeadLocked();
+    }
+
+    private static bool RecordMatches(SqliteConnection connection, AuditHead head)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT hash, event_id FROM audit_events WHERE seq = $seq";
+        command.Parameters.AddWithValue("$seq", head.Seq);
+        using var reader = command.ExecuteReader();
+        return reader.Read()
+            && string.Equals(reader.GetString(0), head.Hash, StringComparison.Ordinal)
+            && string.Equals(reader.GetString(1), head.EventId, StringComparison.Ordinal);
+    }
+
+    private static (AuditHead? Head, string? Signature) ReadStoredHead(SqliteConnection connection)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT key, value FROM audit_meta WHERE key IN ('head', 'head_signature')";
+        using var reader = command.ExecuteReader();
+        AuditHead? head = null;
+        string? signature = null;
+        while (reader.Read())
+        {
+            if (reader.GetString(0) == HeadKey)
+            {
+                head = TryParseHead(reader.GetString(1));
+            }
+            else
+            {
+                signature = reader.GetString(1);
+            }
+        }
+
+        return (head, signature);
     }
 
     private SqliteCommand CreateInsert()
@@ -793,12 +1219,12 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         }
     }
 
-    private static (long Seq, string Hash) ReadTail(SqliteConnection connection)
+    private static (long Seq, string Hash, string EventId) ReadTail(SqliteConnection connection)
     {
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1";
+        command.CommandText = "SELECT seq, hash, event_id FROM audit_events ORDER BY seq DESC LIMIT 1";
         using var reader = command.ExecuteReader();
-        return reader.Read() ? (reader.GetInt64(0), reader.GetString(1)) : (0, AuditCanonicalJson.GenesisHash);
+        return reader.Read() ? (reader.GetInt64(0), reader.GetString(1), reader.GetString(2)) : (0, AuditCanonicalJson.GenesisHash, "");
     }
 
     private async Task<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
@@ -870,11 +1296,25 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     [LoggerMessage(EventId = 4101, Level = LogLevel.Error, Message = "Audit batch of {Count} events failed to commit; retrying one by one.")]
     private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
 
+    [LoggerMessage(EventId = 4106, Level = LogLevel.Warning, Message = "Audit head signing failed; the next commit or closing the log signs it again.")]
+    private static partial void LogHeadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 4107, Level = LogLevel.Warning, Message = "The audit log was not closed cleanly: its signed head (seq {HeadSeq}) trailed the newest event (seq {TailSeq}); the head was signed again and an audit.head_recovered event appended.")]
+    private static partial void LogHeadRecovered(ILogger logger, long headSeq, long tailSeq);
+
+    [LoggerMessage(EventId = 4108, Level = LogLevel.Error, Message = "The audit log's signed head (seq {HeadSeq}) trails the newest event (seq {TailSeq}) and does not verify; left for verification to report.")]
+    private static partial void LogHeadNotRecovered(ILogger logger, long headSeq, long tailSeq);
+
+    [LoggerMessage(EventId = 4105, Level = LogLevel.Error, Message = "Audit append failed to commit.")]
+    private static partial void LogAppendFailed(ILogger logger, Exception exception);
+
     [LoggerMessage(EventId = 4109, Level = LogLevel.Warning, Message = "Audit WAL checkpoint failed (SQLite error {ErrorCode}); it is retried later.")]
     private static partial void LogCheckpointFailed(ILogger logger, int errorCode);
 
     [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Audit database probe failed (SQLite error {ErrorCode}).")]
     private static partial void LogProbeFailed(ILogger logger, int errorCode);
+
+    private sealed record SignedHead(AuditHead Head, string Signature);
 
     private sealed class PendingAppend(AuditEvent auditEvent, CancellationToken cancellationToken)
     {

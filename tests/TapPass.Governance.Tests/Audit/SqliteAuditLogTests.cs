@@ -539,6 +539,127 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
         return AuditCanonicalJson.HashInput(doc.RootElement, seq, prevHash);
     }
 
+    [Fact]
+    public async Task Append_ToAnIdleLog_CommitsOnTheCallersThreadAndIsDurableAndVerified()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await _log.AppendAsync(Event(i), CancellationToken.None);
+            await Task.Delay(3); // the log goes idle between appends (far longer than SqliteAuditLog.InlineIdleGap)
+        }
+
+        _log.InlineCommits.Should().BeGreaterThan(0, "an append to an idle log has nothing to share a transaction with");
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 5, null));
+        await _log.DisposeAsync();
+        _log = Open();
+        (await ReadColumnAsync("SELECT count(*) FROM audit_events")).Should().Be("5");
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 5, null));
+    }
+
+    [Fact]
+    public async Task Head_OfAnIdleLog_IsWrittenAloneWithoutAnotherCommit()
+    {
+        await AppendManyAsync(3);
+
+        var seq = 0L;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (seq != 3 && waited.Elapsed < TimeSpan.FromSeconds(20))
+        {
+            await Task.Delay(10);
+            seq = await StoredHeadSeqAsync();
+        }
+
+        seq.Should().Be(3, "the head signer writes the newest head once no commit carries it");
+        _log.BatchesCommitted.Should().BeLessThanOrEqualTo(3);
+    }
+
+    [Fact]
+    public async Task Verify_BringsTheStoredHeadUpToTheNewestEventFirst()
+    {
+        await AppendManyAsync(4);
+
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 4, null));
+        (await StoredHeadSeqAsync()).Should().Be(4);
+    }
+
+    [Fact]
+    public async Task Dispose_LeavesTheStoredHeadAtTheNewestEvent()
+    {
+        await AppendBurstAsync(50);
+        await _log.AppendAsync(Event(50), CancellationToken.None);
+
+        await _log.DisposeAsync();
+
+        (await StoredHeadSeqAsync()).Should().Be(51);
+        _log = Open();
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 51, null));
+    }
+
+    [Fact]
+    public async Task Open_AfterAnUncleanShutdown_SignsTheTrailingHeadAgainAndRecordsTheRecovery()
+    {
+        await _log.AppendAsync(Event(0), CancellationToken.None); // a log's first commit writes its head itself
+        var firstHead = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head'");
+        var firstSignature = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head_signature'");
+        await AppendManyAsync(2);
+
+        // As if the process had ended before writing the heads of the last two commits.
+        await TamperAsync($"UPDATE audit_meta SET value = '{firstHead}' WHERE key = 'head'; UPDATE audit_meta SET value = '{firstSignature}' WHERE key = 'head_signature'");
+
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 4, null));
+        var page = await _log.QueryAsync(new AuditQuery { Limit = 10 }, CancellationToken.None);
+        var recovery = page.Records[^1];
+        recovery.Sequence.Should().Be(4);
+        recovery.Event.EventType.Should().Be("audit.head_recovered");
+        recovery.Event.Details!["head_seq"].GetInt64().Should().Be(1);
+        recovery.Event.Details["tail_seq"].GetInt64().Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Open_WithATrailingHeadThatDoesNotVerify_SignsNothingOverItAndVerificationFails()
+    {
+        await _log.AppendAsync(Event(0), CancellationToken.None);
+        var firstHead = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head'");
+        var records = await AppendManyAsync(2);
+        var newestSignature = records[^1].Signature; // a real signature, but not over this head
+
+        await TamperAsync($"UPDATE audit_meta SET value = '{firstHead}' WHERE key = 'head'; UPDATE audit_meta SET value = '{newestSignature}' WHERE key = 'head_signature'");
+
+        (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeFalse();
+        (await ReadColumnAsync("SELECT count(*) FROM audit_events")).Should().Be("3", "no recovery event is written over a head that does not hold");
+        (await StoredHeadSeqAsync()).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Verify_WithTheStoredHeadRemoved_FailsEvenThoughTheLogIsOpen()
+    {
+        await AppendManyAsync(3);
+
+        await TamperAsync("DELETE FROM audit_meta");
+
+        (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Append_AfterDispose_FailsWithObjectDisposed()
+    {
+        await _log.AppendAsync(Event(0), CancellationToken.None);
+        await _log.DisposeAsync();
+        await Task.Delay(3); // idle: the append would otherwise be committed on the caller's thread
+
+        var append = async () => await _log.AppendAsync(Event(1), CancellationToken.None);
+
+        await append.Should().ThrowAsync<ObjectDisposedException>();
+        _log = Open();
+    }
+
+    private async Task<long> StoredHeadSeqAsync()
+    {
+        var head = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head'");
+        using var document = JsonDocument.Parse(head);
+        return document.RootElement.GetProperty("seq").GetInt64();
+    }
+
     private async Task<string> ReadColumnAsync(string sql)
     {
         await using var connection = new SqliteConnection($"Data Source={DatabasePath};Pooling=False");
