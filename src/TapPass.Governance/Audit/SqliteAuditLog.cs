@@ -43,11 +43,13 @@ namespace TapPass.Governance.Audit;
 /// one signature per commit instead of one per event (ES256 signing was the largest single cost of the audit path).
 /// A signed head (seq, hash, event id of a recent record) in <c>audit_meta</c> makes deleting the newest events
 /// detectable too.</para>
-/// <para>The head is signed off the append path: after a commit a background signer signs the new head (a second
-/// ECDSA operation per commit that used to delay every answer) and the next commit writes it in its own transaction;
-/// when no commit follows within <see cref="HeadWriteDelay"/> the signer writes it alone. So the stored head trails the
-/// newest record by at most a commit or a few milliseconds, every record still carries its batch signature when its
-/// append completes, and <see cref="VerifyAsync"/> and closing the log first bring the head up to the newest record.
+/// <para>The head is signed off the append path (it was a second ECDSA operation per commit that delayed every
+/// answer): while commits come, a background signer signs the newest head at most once per <see cref="HeadInterval"/>
+/// and the next commit writes it in its own transaction; a signed head that no commit carried by the next tick (the log
+/// went idle) is written alone. So the stored head trails the newest record by at most about two intervals, every
+/// record still carries its batch signature when its append completes, and <see cref="VerifyAsync"/> and closing the
+/// log first bring the head up to the newest record (so while the log is open, removing its newest events is detected
+/// as before).
 /// The first commit of a log signs its head inline. After an unclean shutdown the head can trail the tail by those
 /// last commits: opening the log then checks the stored head (signature, and the record it names) and, when it holds,
 /// signs the tail as the new head and appends an <c>audit.head_recovered</c> event naming both sequences, so the
@@ -82,10 +84,10 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     internal static readonly TimeSpan InlineIdleGap = TimeSpan.FromMicroseconds(100);
 
     /// <summary>
-    /// How long a signed head waits for the next commit to carry it before the head signer writes it alone (see
-    /// remarks).
+    /// How often, at most, the head signer signs a new head while commits come; a signed head that no commit carried
+    /// within one interval is written alone (see remarks).
     /// </summary>
-    internal static readonly TimeSpan HeadWriteDelay = TimeSpan.FromMilliseconds(5);
+    internal static readonly TimeSpan HeadInterval = TimeSpan.FromMilliseconds(5);
 
     private const string HeadKey = "head";
     private const string HeadSignatureKey = "head_signature";
@@ -114,8 +116,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     private SignedHead? _signedHead;
     private long _headWrittenSeq;
     private bool _headUntrusted; // the stored head did not hold at open: nothing is signed over that tail until a commit
-    private int _headSignalled;
-    private int _headTimerFired;
+    private int _headTimerArmed;
     private int _checkpointSignalled;
     private int _eventsSinceCheckpoint;
     private long _walFrames;
@@ -162,6 +163,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             SingleWriter = false,
             FullMode = BoundedChannelFullMode.Wait,
         });
+        _headTimer = timeProvider.CreateTimer(static state => ((SqliteAuditLog)state!).OnHeadTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         if (_lastSeq > 0 && (storedHead is null || storedHeadSignature is null))
         {
             _headUntrusted = true; // verification reports the missing head; the next commit writes a new one
@@ -171,7 +173,6 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             RecoverHead(storedHead, storedHeadSignature);
         }
 
-        _headTimer = timeProvider.CreateTimer(static state => ((SqliteAuditLog)state!).OnHeadTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _headSigner = Task.Run(HeadSignerLoopAsync);
         _writer = Task.Run(WriteLoopAsync);
         _checkpointer = Task.Run(CheckpointLoopAsync);
@@ -849,7 +850,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             _newestHead = head;
         }
 
-        SignalHeadSigner();
+        ArmHeadTimer();
         return records;
     }
 
@@ -930,11 +931,19 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         }
     }
 
-    private void SignalHeadSigner()
+    /// <summary>After a commit: makes sure the head signer ticks within <see cref="HeadInterval"/>.</summary>
+    private void ArmHeadTimer()
     {
-        if (Interlocked.Exchange(ref _headSignalled, 1) == 0)
+        if (Interlocked.Exchange(ref _headTimerArmed, 1) == 0)
         {
-            _headSignal.Release();
+            try
+            {
+                _headTimer.Change(HeadInterval, Timeout.InfiniteTimeSpan);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Closing: DisposeAsync writes the head.
+            }
         }
     }
 
@@ -945,10 +954,9 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             return;
         }
 
-        Volatile.Write(ref _headTimerFired, 1);
         try
         {
-            SignalHeadSigner();
+            _headSignal.Release();
         }
         catch (ObjectDisposedException)
         {
@@ -957,15 +965,14 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     }
 
     /// <summary>
-    /// Signs each new head after its commit and leaves it for the next commit to write; writes it alone when no commit
-    /// came within <see cref="HeadWriteDelay"/>.
+    /// Runs at most once per <see cref="HeadInterval"/> while commits come: writes alone a head that no commit carried
+    /// since the last tick (the log went idle), then signs the newest head for the next commit to carry.
     /// </summary>
     private async Task HeadSignerLoopAsync()
     {
         while (true)
         {
             await _headSignal.WaitAsync().ConfigureAwait(false);
-            Volatile.Write(ref _headSignalled, 0);
             if (Volatile.Read(ref _disposed) != 0)
             {
                 return;
@@ -973,7 +980,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
             try
             {
-                if (Interlocked.Exchange(ref _headTimerFired, 0) == 1 && TakeSignedHead() is not null)
+                if (TakeSignedHead() is not null)
                 {
                     await _commitLock.WaitAsync().ConfigureAwait(false);
                     try
@@ -994,36 +1001,41 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
                     }
                 }
 
-                AuditHead? head;
-                lock (_headGate)
+                if (NewestUnsignedHead() is { } head)
                 {
-                    head = _newestHead;
-                    if (head is null || head.Seq <= Volatile.Read(ref _headWrittenSeq) || (_signedHead is { } signed && signed.Head.Seq >= head.Seq))
+                    var signature = SignHead(_headSigningKey, head);
+                    lock (_headGate)
                     {
-                        continue;
+                        if (_signedHead is null || _signedHead.Head.Seq < head.Seq)
+                        {
+                            _signedHead = new SignedHead(head, signature);
+                        }
                     }
                 }
 
-                var signature = SignHead(_headSigningKey, head);
-                lock (_headGate)
+                // Tick again while a head waits to be carried or written; otherwise the next commit arms the timer.
+                Volatile.Write(ref _headTimerArmed, 0);
+                if (TakeSignedHead() is not null || NewestUnsignedHead() is not null)
                 {
-                    if (_signedHead is null || _signedHead.Head.Seq < head.Seq)
-                    {
-                        _signedHead = new SignedHead(head, signature);
-                    }
+                    ArmHeadTimer();
                 }
-
-                _headTimer.Change(HeadWriteDelay, Timeout.InfiniteTimeSpan);
             }
             catch (Exception ex) when (ex is SqliteException or CryptographicException)
             {
-                // The next commit signs again; closing and verifying flush the head themselves.
+                // Closing and verifying flush the head themselves; the next commit arms the timer again.
+                Volatile.Write(ref _headTimerArmed, 0);
                 LogHeadFailed(_logger, ex);
             }
-            catch (ObjectDisposedException) when (Volatile.Read(ref _disposed) != 0)
-            {
-                return; // closing: DisposeAsync writes the head
-            }
+        }
+    }
+
+    /// <summary>The newest committed head when it is newer than both the stored and the signed one.</summary>
+    private AuditHead? NewestUnsignedHead()
+    {
+        lock (_headGate)
+        {
+            var head = _newestHead;
+            return head is null || head.Seq <= Volatile.Read(ref _headWrittenSeq) || (_signedHead is { } signed && signed.Head.Seq >= head.Seq) ? null : head;
         }
     }
 
