@@ -77,6 +77,13 @@ internal sealed class InjectionDetector : IInjectionDetector
     /// </summary>
     private static readonly (int Rule, SearchValues<string> Literals)[] TextNeeds;
 
+    /// <summary>
+    /// Rules whose look-behind ends with one of a few words and white space right before the anchor ("this is the
+    /// system", "without any rules"): the word before an attempt is checked with a lookup first (ASCII text only; the
+    /// entry is null for other rules). <c>Comma</c>: a comma before the white space also qualifies.
+    /// </summary>
+    private static readonly (FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> Words, bool Comma)?[] PrecedingWords;
+
     /// <summary>Rules that need a character in the text: '#' (markdown headers), ':' (role lines), '(' (calls).</summary>
     private static readonly (char Char, UInt128 Rules)[] CharNeeds;
 
@@ -461,6 +468,17 @@ internal sealed class InjectionDetector : IInjectionDetector
 
         NeedMask = needMask;
 
+        // The last words of each look-behind (its alternatives, optional determiners and adjectives included).
+        PrecedingWords = new (FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>>, bool)?[Rules.Length];
+        void Preceded(Regex regex, bool comma, params string[] words) =>
+            PrecedingWords[list.First(rule => ReferenceEquals(rule.Regex, regex)).Index] =
+                (words.ToFrozenSet(StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>(), comma);
+        Preceded(P.AuthorityClaimAt(), false, "your", "the", "a", "an", "from", "of", "i", "hereby", "are", "been");
+        Preceded(P.AiWithoutLimitsAt(), false, "without", "no", "any", "by", "of", "from", "beyond", "ignoring", "all", "its", "their", "your", "the", "his", "her", "ethical", "moral", "content", "safety", "usual", "previous", "original");
+        Preceded(P.SecretsYouCanAccessAt(), false, "secrets", "keys", "credentials", "tokens", "passwords", "that");
+        Preceded(P.AiReadingThisAt(), false, "ai", "ais", "llm", "llms", "assistant", "assistants", "model", "models", "bot", "bots", "agent", "agents", "gpt", "gpts", "chatbot", "chatbots", "is", "are");
+        Preceded(P.AndInsteadAt(), true, "and", "but");
+
         // SendTo ends with "to" and an address: a URL, "www.", an e-mail address or "<this|my|…> url|address|…".
         TextNeeds =
         [
@@ -711,10 +729,12 @@ internal sealed class InjectionDetector : IInjectionDetector
             }
 
             UInt128 textNeedsChecked = 0;
+            var ascii = count > 0 && Ascii.IsValid(span);
             for (var a = 0; a < count; a++)
             {
                 var r = attempts[a] & 127;
                 if (((skip >> r) & UInt128.One) != 0) continue;
+                if (ascii && !PrecededAsNeeded(span, r, attempts[a] >> 7)) continue;
                 if (((textNeedsChecked >> r) & UInt128.One) == 0 && IsTextNeedRule(r))
                 {
                     textNeedsChecked |= UInt128.One << r;
@@ -775,6 +795,23 @@ internal sealed class InjectionDetector : IInjectionDetector
         }
 
         return true;
+    }
+
+    /// <summary>
+    /// False when rule <paramref name="r"/> has a look-behind that ends with one of a few words (or a comma) and white
+    /// space, and the text before <paramref name="position"/> does not: no white space right before it, or the run of
+    /// word characters before that white space is none of the words. For ASCII text (the caller checks).
+    /// </summary>
+    internal static bool PrecededAsNeeded(ReadOnlySpan<char> text, int r, int position)
+    {
+        if (PrecedingWords[r] is not { } need) return true;
+        var end = position;
+        while (end > 0 && char.IsWhiteSpace(text[end - 1])) end--;
+        if (end == position || end == 0) return false;
+        if (need.Comma && text[end - 1] == ',') return true;
+        var start = end;
+        while (start > 0 && (char.IsAsciiLetterOrDigit(text[start - 1]) || text[start - 1] == '_')) start--;
+        return start < end && need.Words.Contains(text[start..end]);
     }
 
     /// <summary>The index of the rule built on <paramref name="regex"/> (tests).</summary>

@@ -73,9 +73,11 @@ public sealed class ExfiltrationGateTests
     public void Gates_NeverBlockAMatchingText()
     {
         var gen = Gen.ListOf(Gen.Elements(AttackWords)).Select(ws => string.Join(' ', ws));
+        var matched = Gate.None;
         Prop.ForAll(gen.ToArbitrary(), text =>
         {
             var gates = ExfiltrationDetector.Gates(text, Ascii.IsValid(text));
+            matched |= Matched(text);
             return (!ExfiltrationDetector.BulkVerbQuantifierNoun().IsMatch(text) || gates.HasFlag(Gate.BulkVerb))
                    && (!ExfiltrationDetector.DumpTable().IsMatch(text) || gates.HasFlag(Gate.DumpTable))
                    && (!ExfiltrationDetector.SqlSelect().IsMatch(text) || gates.HasFlag(Gate.SqlSelect))
@@ -83,8 +85,19 @@ public sealed class ExfiltrationGateTests
                    && (!ExfiltrationDetector.EncodeAndSend().IsMatch(text) || gates.HasFlag(Gate.Encode))
                    && (!InjectionPatterns.BeaconUrl().IsMatch(text) || gates.HasFlag(Gate.Url))
                    && (!InjectionPatterns.MarkdownImageWithQuery().IsMatch(text) || gates.HasFlag(Gate.Url));
-        }).QuickCheckThrowOnFailure();
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(500));
+
+        matched.Should().Be(Gate.BulkVerb | Gate.DumpTable | Gate.SqlSelect | Gate.ExternalSend | Gate.Encode | Gate.Url, "every pattern must match some random texts");
     }
+
+    /// <summary>The gates whose pattern matches <paramref name="text"/>.</summary>
+    private static Gate Matched(string text) =>
+        (ExfiltrationDetector.BulkVerbQuantifierNoun().IsMatch(text) ? Gate.BulkVerb : Gate.None)
+        | (ExfiltrationDetector.DumpTable().IsMatch(text) ? Gate.DumpTable : Gate.None)
+        | (ExfiltrationDetector.SqlSelect().IsMatch(text) ? Gate.SqlSelect : Gate.None)
+        | (ExfiltrationDetector.ExternalSendPattern().IsMatch(text) ? Gate.ExternalSend : Gate.None)
+        | (ExfiltrationDetector.EncodeAndSend().IsMatch(text) ? Gate.Encode : Gate.None)
+        | (InjectionPatterns.BeaconUrl().IsMatch(text) ? Gate.Url : Gate.None);
 
     [Fact]
     public void Gates_NonAsciiText_NeverBlockAMatchingText()
@@ -101,7 +114,7 @@ public sealed class ExfiltrationGateTests
                    && (!ExfiltrationDetector.ExternalSendPattern().IsMatch(text) || gates.HasFlag(Gate.ExternalSend))
                    && (!ExfiltrationDetector.EncodeAndSend().IsMatch(text) || gates.HasFlag(Gate.Encode))
                    && (!InjectionPatterns.BeaconUrl().IsMatch(text) || gates.HasFlag(Gate.Url));
-        }).QuickCheckThrowOnFailure();
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(500));
     }
 
     [Fact]
