@@ -83,8 +83,41 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         "mockbin.org", "webhook.cool", "smee.io", "requestrepo.com", "ssrf.red",
     ];
 
-    // Every host of both lists: one vectorised search decides whether the per-host searches are needed.
-    private static readonly SearchValues<string> AllHosts = SearchValues.Create([.. PasteHosts, .. CollectorHosts], StringComparison.OrdinalIgnoreCase);
+    // Every host of both lists: one vectorised search decides whether the per-host searches are needed (non-ASCII text).
+    internal static readonly SearchValues<string> AllHosts = SearchValues.Create([.. PasteHosts, .. CollectorHosts], StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The label before the first dot of every host ("pastebin", "ngrok-free", "0x0"), by its last character.</summary>
+    private static readonly string[][] HostLabelsByLastChar =
+        [.. Enumerable.Range(0, 128).Select(c => PasteHosts.Concat(CollectorHosts).Select(h => h[..h.IndexOf('.')]).Distinct().Where(l => l[^1] == c).ToArray())];
+
+    /// <summary>
+    /// Whether <paramref name="text"/> may name one of the hosts: false only when it certainly holds none. In ASCII text
+    /// a host's first dot is preceded by its first label, so the run of letters, digits and '-' before some dot ends
+    /// with that label; prose has a dot after a word at most once a sentence, and few words end like a host label. Other
+    /// text uses the multi-string search.
+    /// </summary>
+    internal static bool MayNameHost(ReadOnlySpan<char> text, bool ascii)
+    {
+        if (!ascii) return text.ContainsAny(AllHosts);
+        for (var dot = text.IndexOf('.'); dot >= 0;)
+        {
+            var start = dot;
+            while (start > 0 && (char.IsAsciiLetterOrDigit(text[start - 1]) || text[start - 1] == '-')) start--;
+            if (start < dot)
+            {
+                var run = text[start..dot];
+                foreach (var label in HostLabelsByLastChar[run[^1] | 0x20])
+                {
+                    if (run.EndsWith(label, StringComparison.OrdinalIgnoreCase)) return true;
+                }
+            }
+
+            var next = text[(dot + 1)..].IndexOf('.');
+            dot = next < 0 ? -1 : dot + 1 + next;
+        }
+
+        return false;
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<ExfiltrationResult> Detect(string text)
@@ -111,7 +144,7 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
                     BulkRequests(chunk, gates, ref results);
                 }
 
-                Channels(window, gates, (gates & Gate.ExternalSend) != 0 ? chunk : null, ref results);
+                Channels(window, ascii, gates, (gates & Gate.ExternalSend) != 0 ? chunk : null, ref results);
             }
             catch (RegexMatchTimeoutException)
             {
@@ -327,11 +360,11 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
     }
 
     /// <summary>Channels in <paramref name="text"/>; <paramref name="chunk"/> is the same window as a string when the address gate passed.</summary>
-    private static void Channels(ReadOnlySpan<char> text, Gate gates, string? chunk, ref List<ExfiltrationResult>? results)
+    private static void Channels(ReadOnlySpan<char> text, bool ascii, Gate gates, string? chunk, ref List<ExfiltrationResult>? results)
     {
         // Whether the window holds a send verb is only needed when a host is named (computed at most once).
         var sendVerb = 0;
-        if (text.ContainsAny(AllHosts)) Hosts(text, ref sendVerb, ref results);
+        if (MayNameHost(text, ascii)) Hosts(text, ref sendVerb, ref results);
 
         if ((gates & Gate.Url) != 0) ImageBeacons(text, ref results);
 
