@@ -174,6 +174,15 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         /// <summary>Internal to <see cref="Gates"/>: a send verb of <see cref="ExternalSendPattern"/> (ASCII text).</summary>
         SendVerb = 128,
 
+        /// <summary>Internal to <see cref="Gates"/>: a quantifier of <see cref="BulkVerbQuantifierNoun"/> (ASCII text).</summary>
+        BulkQuantifier = 256,
+
+        /// <summary>Internal to <see cref="Gates"/>: a verb of <see cref="BulkVerbQuantifierNoun"/> (ASCII text).</summary>
+        BulkVerbWord = 512,
+
+        /// <summary>Internal to <see cref="Gates"/>: a verb of <see cref="DumpTable"/> (ASCII text).</summary>
+        DumpVerbWord = 1024,
+
         /// <summary>The image-beacon patterns (<see cref="InjectionPatterns.BeaconUrl"/>, <see cref="InjectionPatterns.MarkdownImageWithQuery"/>): the window holds "://".</summary>
         Url = 16,
 
@@ -182,7 +191,8 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
     }
 
     private const Gate WordGates = Gate.BulkVerb | Gate.DumpTable | Gate.SqlSelect | Gate.Encode;
-    private const Gate AllWordFlags = WordGates | Gate.To | Gate.SendVerb;
+    private const Gate InternalFlags = Gate.To | Gate.SendVerb | Gate.BulkQuantifier | Gate.BulkVerbWord | Gate.DumpVerbWord;
+    private const Gate AllWordFlags = WordGates | InternalFlags;
 
     /// <summary>
     /// Literal prefilters: a pattern is run on a window only when the window holds a word that every match of that
@@ -231,7 +241,11 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
 
         // ExternalSendPattern: a send verb (a whole word) and "to" followed by a space, besides the address.
         if ((gates & (Gate.To | Gate.SendVerb)) != (Gate.To | Gate.SendVerb)) gates &= ~Gate.ExternalSend;
-        return gates & ~(Gate.To | Gate.SendVerb);
+
+        // BulkVerbQuantifierNoun: a verb (a whole word) and a quantifier, besides the noun; DumpTable: a verb.
+        if ((gates & (Gate.BulkQuantifier | Gate.BulkVerbWord)) != (Gate.BulkQuantifier | Gate.BulkVerbWord)) gates &= ~Gate.BulkVerb;
+        if ((gates & Gate.DumpVerbWord) == 0) gates &= ~Gate.DumpTable;
+        return gates & ~InternalFlags;
     }
 
     /// <summary>
@@ -258,7 +272,9 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
     /// a word ("customer data" → "data", "dates of birth" → "birth", "e-mail" → "mail", "access tokens" → "token").
     /// DumpTable: the table word that ends its phrase ("database" → "data"). SqlSelect: SELECT. Encode: the encoding word
     /// of either alternative of <see cref="EncodeAndSend"/> ("url-encoded" → "url"). To and SendVerb: the two words
-    /// every <see cref="ExternalSendPattern"/> match holds ("e-mail" → "mail").
+    /// every <see cref="ExternalSendPattern"/> match holds ("e-mail" → "mail"). BulkQuantifier and BulkVerbWord: the
+    /// quantifier and the verb of every <see cref="BulkVerbQuantifierNoun"/> match ("read out" → "read", "what are" →
+    /// "what"); DumpVerbWord: the verb of every <see cref="DumpTable"/> match ("give me" → "give").
     /// </summary>
     private static readonly (string Stem, Gate Gate, bool Exact)[] Stems =
     [
@@ -278,6 +294,17 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
             "send", "forward", "email", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "share", "deliver", "copy",
             "relay", "submit", "append", "attach", "cc", "bcc",
         }.Select(s => (s, Gate.SendVerb, true)),
+        .. new[] { "all", "every", "each", "entire", "whole", "complete", "full", "bulk" }.Select(s => (s, Gate.BulkQuantifier, false)),
+        .. new[]
+        {
+            "show", "list", "give", "get", "fetch", "export", "dump", "print", "display", "retrieve", "download", "extract", "output",
+            "pull", "provide", "reveal", "send", "email", "mail", "share", "compile", "collect", "gather", "return", "read", "copy",
+            "scrape", "harvest", "leak", "query", "find", "tell", "what",
+        }.Select(s => (s, Gate.BulkVerbWord, true)),
+        .. new[]
+        {
+            "dump", "export", "download", "extract", "copy", "print", "show", "give", "list", "send", "leak", "exfiltrate", "select",
+        }.Select(s => (s, Gate.DumpVerbWord, true)),
     ];
 
     /// <summary>The stems by their first two letters (index (first - 'a') * 26 + (second - 'a')); every stem has two or more letters.</summary>

