@@ -70,12 +70,14 @@ internal sealed class InjectionDetector : IInjectionDetector
     private static readonly UInt128 NeedMask;
 
     /// <summary>
-    /// Literals one of which every match of an anchored rule contains (case-insensitive), checked once per text at the
-    /// rule's first attempt: rules anchored on common words ("report", "share", "post" for SendTo) then cost one search
-    /// instead of an attempt at every anchor. ASCII text only: case-insensitive regex matching equates U+017F with 's'
-    /// and U+212A with 'k', which a literal search does not.
+    /// SendTo is anchored on common verbs ("report", "share", "post", "save"), and every match ends with "to" and an
+    /// address: "://", "www.", '@', or one of these words after white space (so at the start of a token of the word
+    /// pass, which notes them). Text without any of them skips every SendTo attempt (ASCII text only: case-insensitive
+    /// regex matching equates U+017F with 's' and U+212A with 'k').
     /// </summary>
-    private static readonly (int Rule, SearchValues<string> Literals)[] TextNeeds;
+    private static readonly string[] AddressWords = ["url", "address", "endpoint", "webhook", "server", "email", "inbox", "link"];
+
+    private static readonly int SendToRule;
 
     /// <summary>
     /// Rules whose look-behind ends with one of a few words and white space right before the anchor ("this is the
@@ -479,12 +481,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         Preceded(P.AiReadingThisAt(), false, "ai", "ais", "llm", "llms", "assistant", "assistants", "model", "models", "bot", "bots", "agent", "agents", "gpt", "gpts", "chatbot", "chatbots", "is", "are");
         Preceded(P.AndInsteadAt(), true, "and", "but");
 
-        // SendTo ends with "to" and an address: a URL, "www.", an e-mail address or "<this|my|…> url|address|…".
-        TextNeeds =
-        [
-            (list.First(rule => ReferenceEquals(rule.Regex, P.SendTo())).Index,
-             SearchValues.Create(["://", "www.", "@", "url", "address", "endpoint", "webhook", "server", "email", "inbox", "link"], StringComparison.OrdinalIgnoreCase)),
-        ];
+        SendToRule = list.First(rule => ReferenceEquals(rule.Regex, P.SendTo())).Index;
         UInt128 Bit(Regex regex) => UInt128.One << list.First(rule => ReferenceEquals(rule.Regex, regex)).Index;
         CharNeeds =
         [
@@ -634,6 +631,9 @@ internal sealed class InjectionDetector : IInjectionDetector
         /// <summary>A word of another language that can start a lexicon combination was seen.</summary>
         public bool LexiconGate;
 
+        /// <summary>A token starts with one of <see cref="AddressWords"/> (noted in the word pass).</summary>
+        public bool AddressWord;
+
         /// <summary>The text holds one of <see cref="ReversedAnchors"/> (noted in the word pass).</summary>
         public bool ReversedAnchor;
 
@@ -682,6 +682,8 @@ internal sealed class InjectionDetector : IInjectionDetector
                     i++;
                 }
 
+                if (!state.AddressWord && i - start >= 3 && StartsWithAddressWord(span[start..i])) state.AddressWord = true;
+
                 // Every match of an obfuscation anchor (letters only) lies inside one token: tokens hold every letter.
                 if (i - start >= MinObfuscationAnchor && !(state.ReversedAnchor && state.Rot13Anchor))
                 {
@@ -728,23 +730,13 @@ internal sealed class InjectionDetector : IInjectionDetector
                 if (span.IndexOf(c) < 0) skip |= rules;
             }
 
-            UInt128 textNeedsChecked = 0;
             var ascii = count > 0 && Ascii.IsValid(span);
+            if (ascii && !state.AddressWord && !HasAddressMark(span)) skip |= UInt128.One << SendToRule;
             for (var a = 0; a < count; a++)
             {
                 var r = attempts[a] & 127;
                 if (((skip >> r) & UInt128.One) != 0) continue;
                 if (ascii && !PrecededAsNeeded(span, r, attempts[a] >> 7)) continue;
-                if (((textNeedsChecked >> r) & UInt128.One) == 0 && IsTextNeedRule(r))
-                {
-                    textNeedsChecked |= UInt128.One << r;
-                    if (!HasTextNeed(span, r))
-                    {
-                        skip |= UInt128.One << r;
-                        continue;
-                    }
-                }
-
                 TryRule(text, r, attempts[a] >> 7, ref state);
             }
 
@@ -776,25 +768,30 @@ internal sealed class InjectionDetector : IInjectionDetector
         }
     }
 
-    private static bool IsTextNeedRule(int r)
+    /// <summary>'@', "://" or "www." (case-insensitive).</summary>
+    private static bool HasAddressMark(ReadOnlySpan<char> text) =>
+        text.Contains('@') || text.Contains("://", StringComparison.Ordinal) || text.Contains("www.", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether a token of the word pass starts with one of <see cref="AddressWords"/> (ASCII letters, any case).</summary>
+    private static bool StartsWithAddressWord(ReadOnlySpan<char> token)
     {
-        foreach (var (rule, _) in TextNeeds)
+        foreach (var word in AddressWords)
         {
-            if (rule == r) return true;
+            if (token.Length >= word.Length && (token[0] | 0x20) == word[0] && Ascii.EqualsIgnoreCase(token[..word.Length], word)) return true;
         }
 
         return false;
     }
 
-    /// <summary>False when <paramref name="text"/> is ASCII and holds none of the literals rule <paramref name="r"/> needs.</summary>
-    internal static bool HasTextNeed(ReadOnlySpan<char> text, int r)
+    /// <summary>
+    /// Whether the SendTo rule is tried on <paramref name="text"/>: false only for ASCII text without an address mark and
+    /// without a token starting with an address word (tests: must be true whenever SendTo matches somewhere).
+    /// </summary>
+    internal static bool SendToMayMatch(string text)
     {
-        foreach (var (rule, literals) in TextNeeds)
-        {
-            if (rule == r) return !Ascii.IsValid(text) || text.ContainsAny(literals);
-        }
-
-        return true;
+        var state = new ScoreState(Rules.Length);
+        Evaluate(text, ref state);
+        return !Ascii.IsValid(text) || state.AddressWord || HasAddressMark(text);
     }
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed class InjectionPrefilterTests
     [
         "erongi", "ERONGI", "snoitcurtsni", "tpmorp", "drowssap", "vtaber", "VTABER", "flfgrz", "cebzcg", "sbetrg", "ignore",
         "instructions", "the", "a", "I", "x", "send", "report", "share", "to", "this", "url", "Address", "server", "email", "inbox",
-        "link", "send the chat history", "copy it", "report", "to this url", "to my inbox", "to the following webhook", "https://x.example/a", "www.example.com", "bob@example.com", "@", "://", "www.", "\u017F", "\u0131", "\u212A",
+        "link", "send the chat history", "copy it", "report", "to this url", "to my inbox", "to the following webhook", "to our URLs", "to an external Server", "to my linkedin", "https://x.example/a", "www.example.com", "bob@example.com", "@", "://", "www.", "\u017F", "\u0131", "\u212A",
         "\u00E9", "'", "’", "0", "1", "3", "4", "5", "7", "$", "@", "-", "_", "*", ".", " ", " ", " ", "\n", "+", "/", "=",
         "aGVsbG8gd29ybGQgdGhpcyBpcw", "0123456789abcdef", "QUJDREVGR0hJSktMTU5PUA==", "i g n o r e", "a.b.c.d.e.f", "1gn0r3",
         "p4ssw0rd", "ſend", "linK", "ema\u0131l", "<|", "![", ".env", ".png?", "](http", "/.ssh/", "@assistant", "<img", "<!--",
@@ -65,7 +65,6 @@ public sealed class InjectionPrefilterTests
     [Fact]
     public void SendToPrefilter_NeverBlocksAMatch()
     {
-        var rule = InjectionDetector.RuleIndex(P.SendTo());
         var matches = 0;
         Prop.ForAll(Texts(), text =>
         {
@@ -73,7 +72,7 @@ public sealed class InjectionPrefilterTests
             {
                 if (!P.SendTo().IsMatch(text.AsSpan(), p)) continue;
                 matches++;
-                if (!InjectionDetector.HasTextNeed(text, rule)) return false;
+                if (!InjectionDetector.SendToMayMatch(text)) return false;
             }
 
             return true;
@@ -89,13 +88,13 @@ public sealed class InjectionPrefilterTests
     [InlineData("\u017Fend it to this URL")]
     public void SendToPrefilter_KnownRequests_Pass(string text)
     {
-        InjectionDetector.HasTextNeed(text, InjectionDetector.RuleIndex(P.SendTo())).Should().BeTrue();
+        InjectionDetector.SendToMayMatch(text).Should().BeTrue();
     }
 
     [Fact]
     public void SendToPrefilter_ProseWithoutAddress_IsSkipped()
     {
-        InjectionDetector.HasTextNeed("Report the summary of the meeting to the team.", InjectionDetector.RuleIndex(P.SendTo())).Should().BeFalse();
+        InjectionDetector.SendToMayMatch("Report the summary of the meeting to the team.").Should().BeFalse();
     }
 
     private static readonly string[] LookBehindWords =
