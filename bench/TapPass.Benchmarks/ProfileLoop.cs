@@ -19,7 +19,10 @@ namespace TapPass.Benchmarks;
 /// <c>audit</c>: <c>concurrency</c> callers appending chat-sized events to a SQLite audit log in a temporary directory
 /// (group commit, fsync per batch). Prints operations per second and allocated bytes per operation.
 /// <c>allocs</c>: bytes allocated by each part of one chat of a <c>kb</c> KB prompt. <c>alloc-types file.nettrace</c>:
-/// allocated bytes by type from a <c>gc-verbose</c> trace.
+/// allocated bytes by type from a <c>gc-verbose</c> trace. <c>scan [seconds]</c>: best time of each step of
+/// <c>ContentScanner.Scan</c> on the short prompt and the four 256 KB corpora of <see cref="ScannerBenchmarks"/>.
+/// <c>scan-dump file.jsonl</c>: everything <c>Scan</c> decides for the benchmark texts and each line of the file (its
+/// "text" field), one line each, to compare two builds with <c>cmp</c>.
 /// </summary>
 internal static class ProfileLoop
 {
@@ -31,6 +34,11 @@ internal static class ProfileLoop
             return AllocationTypes(args[2]);
         }
 
+        if (mode == "scan-dump")
+        {
+            return ScanDump(args[2]);
+        }
+
         var seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10;
         var arg = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : (mode == "audit" ? 64 : 0.5);
         return mode switch
@@ -39,7 +47,6 @@ internal static class ProfileLoop
             "audit" => await AuditAsync(seconds, (int)arg),
             "allocs" => Allocations(arg),
             "scan" => ScanSteps(seconds),
-            "scan-dump" => ScanDump(args[2]),
             _ => 2,
         };
     }
@@ -157,7 +164,8 @@ internal static class ProfileLoop
     private static int ScanDump(string path)
     {
         var scanner = TapPass.Governance.Detection.DetectionDefaults.CreateScanner();
-        foreach (var line in File.ReadLines(path))
+        string[] benchTexts = [BenchTexts.ShortPrompt, .. new[] { "prose", "code", "json", "pii_dense" }.Select(BenchTexts.Get)];
+        foreach (var line in benchTexts.Select(t => JsonSerializer.Serialize(new { text = t })).Concat(File.ReadLines(path)))
         {
             var text = line;
             if (line.StartsWith('{'))
