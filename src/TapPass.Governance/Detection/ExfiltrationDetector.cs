@@ -168,6 +168,12 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         SqlSelect = 4,
         ExternalSend = 8,
 
+        /// <summary>The image-beacon patterns (<see cref="InjectionPatterns.BeaconUrl"/>, <see cref="InjectionPatterns.MarkdownImageWithQuery"/>): the window holds "://".</summary>
+        Url = 16,
+
+        /// <summary><see cref="EncodeAndSend"/>: the window holds a word starting like an encoding word.</summary>
+        Encode = 32,
+
         /// <summary>Internal to <see cref="Gates"/>: the word "to" followed by a space (ASCII text).</summary>
         To = 64,
 
@@ -182,12 +188,6 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
 
         /// <summary>Internal to <see cref="Gates"/>: a verb of <see cref="DumpTable"/> (ASCII text).</summary>
         DumpVerbWord = 1024,
-
-        /// <summary>The image-beacon patterns (<see cref="InjectionPatterns.BeaconUrl"/>, <see cref="InjectionPatterns.MarkdownImageWithQuery"/>): the window holds "://".</summary>
-        Url = 16,
-
-        /// <summary><see cref="EncodeAndSend"/>: the window holds a word starting like an encoding word.</summary>
-        Encode = 32,
     }
 
     private const Gate WordGates = Gate.BulkVerb | Gate.DumpTable | Gate.SqlSelect | Gate.Encode;
@@ -196,8 +196,9 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
 
     /// <summary>
     /// Literal prefilters: a pattern is run on a window only when the window holds a word that every match of that
-    /// pattern contains (a sensitive noun, a table word, SELECT, an encoding word, an address with a send verb and "to"). Ordinary prose has
-    /// none of them, so it costs one pass over the window instead of a regex attempt at every word.
+    /// pattern contains (a sensitive noun with a verb and a quantifier, a table word with a verb, SELECT, an encoding
+    /// word, an address with a send verb and "to", "://"). Ordinary prose has none of them, so it costs one pass over
+    /// the window instead of a regex attempt at every word.
     /// <para>
     /// Every word a gate looks for starts at a word boundary in its pattern (after <c>\b</c> or <c>\s+</c>), so in
     /// ASCII text it starts a run of word characters (<c>[A-Za-z0-9_]</c>, the ASCII part of <c>\w</c>): one scalar

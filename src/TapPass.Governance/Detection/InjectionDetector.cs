@@ -120,8 +120,7 @@ internal sealed class InjectionDetector : IInjectionDetector
         return (state.ReversedAnchor, state.Rot13Anchor);
     }
 
-
-    /// <summary>The reversed (bit 0) and rot13 (bit 1) anchors by their first two letters ((a - 'a') * 26 + (b - 'a')).</summary>
+    /// <summary>The reversed and rot13 anchors by their first two letters (index (a - 'a') * 26 + (b - 'a')).</summary>
     private static readonly (string Anchor, bool Rot13)[][] ObfuscationAnchorsByPrefix =
         [.. Enumerable.Range(0, 26 * 26).Select(k => ReversedAnchorList.Select(a => (a, false)).Concat(Rot13AnchorList.Select(a => (a, true)))
             .Where(e => e.Item1[0] - 'a' == k / 26 && e.Item1[1] - 'a' == k % 26).ToArray())];
