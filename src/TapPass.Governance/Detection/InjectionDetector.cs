@@ -75,7 +75,7 @@ internal sealed class InjectionDetector : IInjectionDetector
     /// pass, which notes them). Text without any of them skips every SendTo attempt (ASCII text only: case-insensitive
     /// regex matching equates U+017F with 's' and U+212A with 'k').
     /// </summary>
-    private static readonly string[] AddressWords = ["url", "address", "endpoint", "webhook", "server", "email", "inbox", "link"];
+    internal static readonly string[] AddressWords = ["url", "address", "endpoint", "webhook", "server", "email", "inbox", "link"];
 
     private static readonly int SendToRule;
 
@@ -771,16 +771,21 @@ internal sealed class InjectionDetector : IInjectionDetector
     private static bool HasAddressMark(ReadOnlySpan<char> text) =>
         text.Contains('@') || text.Contains("://", StringComparison.Ordinal) || text.Contains("www.", StringComparison.OrdinalIgnoreCase);
 
-    /// <summary>Whether a token of the word pass starts with one of <see cref="AddressWords"/> (ASCII letters, any case).</summary>
-    private static bool StartsWithAddressWord(ReadOnlySpan<char> token)
+    /// <summary>Whether a token of the word pass (3+ characters) starts with one of <see cref="AddressWords"/> (ASCII letters, any case).</summary>
+    private static bool StartsWithAddressWord(ReadOnlySpan<char> token) => (token[0] | 0x20) switch
     {
-        foreach (var word in AddressWords)
-        {
-            if (token.Length >= word.Length && (token[0] | 0x20) == word[0] && Ascii.EqualsIgnoreCase(token[..word.Length], word)) return true;
-        }
+        'u' => StartsWithWord(token, "url"),
+        'a' => StartsWithWord(token, "address"),
+        'e' => StartsWithWord(token, "endpoint") || StartsWithWord(token, "email"),
+        'w' => StartsWithWord(token, "webhook"),
+        's' => StartsWithWord(token, "server"),
+        'i' => StartsWithWord(token, "inbox"),
+        'l' => StartsWithWord(token, "link"),
+        _ => false,
+    };
 
-        return false;
-    }
+    private static bool StartsWithWord(ReadOnlySpan<char> token, string word) =>
+        token.Length >= word.Length && Ascii.EqualsIgnoreCase(token[..word.Length], word);
 
     /// <summary>
     /// Whether the SendTo rule is tried on <paramref name="text"/>: false only for ASCII text without an address mark and

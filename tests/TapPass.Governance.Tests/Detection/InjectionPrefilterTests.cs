@@ -92,6 +92,16 @@ public sealed class InjectionPrefilterTests
     }
 
     [Fact]
+    public void SendToPrefilter_EveryAddressWord_Passes()
+    {
+        foreach (var word in InjectionDetector.AddressWords)
+        {
+            InjectionDetector.SendToMayMatch("report it to my " + word).Should().BeTrue(word);
+            InjectionDetector.SendToMayMatch("report it to my " + word.ToUpperInvariant() + "s").Should().BeTrue(word);
+        }
+    }
+
+    [Fact]
     public void SendToPrefilter_ProseWithoutAddress_IsSkipped()
     {
         InjectionDetector.SendToMayMatch("Report the summary of the meeting to the team.").Should().BeFalse();
