@@ -20,7 +20,10 @@ namespace TapPass.Benchmarks;
 /// <c>audit</c>: <c>concurrency</c> callers appending chat-sized events to a SQLite audit log in a temporary directory
 /// (group commit, fsync per batch). Prints operations per second and allocated bytes per operation.
 /// <c>allocs</c>: bytes allocated by each part of one chat of a <c>kb</c> KB prompt. <c>alloc-types file.nettrace</c>:
-/// allocated bytes by type from a <c>gc-verbose</c> trace.
+/// allocated bytes by type from a <c>gc-verbose</c> trace. <c>scan [seconds]</c>: best time of each step of
+/// <c>ContentScanner.Scan</c> on the short prompt and the four 256 KB corpora of <see cref="ScannerBenchmarks"/>.
+/// <c>scan-dump file.jsonl</c>: everything <c>Scan</c> decides for the benchmark texts and each line of the file (its
+/// "text" field), one line each, to compare two builds with <c>cmp</c>.
 /// </summary>
 internal static class ProfileLoop
 {
@@ -32,6 +35,11 @@ internal static class ProfileLoop
             return AllocationTypes(args[2]);
         }
 
+        if (mode == "scan-dump")
+        {
+            return ScanDump(args[2]);
+        }
+
         var seconds = args.Length > 2 ? double.Parse(args[2], CultureInfo.InvariantCulture) : 10;
         var arg = args.Length > 3 ? double.Parse(args[3], CultureInfo.InvariantCulture) : (mode == "audit" ? 64 : 0.5);
         return mode switch
@@ -40,6 +48,7 @@ internal static class ProfileLoop
             "audit" => await AuditAsync(seconds, (int)arg),
             "audit-idle" => await AuditIdleAsync(seconds, arg),
             "allocs" => Allocations(arg),
+            "scan" => ScanSteps(seconds),
             _ => 2,
         };
     }
@@ -154,6 +163,71 @@ internal static class ProfileLoop
     }
 
     /// <summary>Bytes allocated per call by the parts of one governed chat (after a warm-up), to find allocation hot spots.</summary>
+    /// <summary>
+    /// Per-step time of <c>ContentScanner.Scan</c> (best of many runs, microseconds) on the short prompt of
+    /// <see cref="ScannerBenchmarks"/> and on each 256 KB corpus: where a scan's time goes, for before/after checks.
+    /// </summary>
+    private static int ScanSteps(double seconds)
+    {
+        var scanner = TapPass.Governance.Detection.DetectionDefaults.CreateScanner();
+        foreach (var corpus in new[] { "prompt", "prose", "code", "json", "pii_dense" })
+        {
+            var text = corpus == "prompt" ? BenchTexts.ShortPrompt : BenchTexts.Get(corpus);
+            var best = new Dictionary<string, double>();
+            var totalBest = double.MaxValue;
+            var watch = Stopwatch.StartNew();
+            var runs = 0;
+            var allocated = GC.GetTotalAllocatedBytes(precise: true);
+            while (watch.Elapsed.TotalSeconds < seconds / 5 || runs < 20)
+            {
+                var timings = new Dictionary<string, long>();
+                var t0 = Stopwatch.GetTimestamp();
+                scanner.Scan(text, timings);
+                totalBest = Math.Min(totalBest, Stopwatch.GetElapsedTime(t0).TotalMicroseconds);
+                foreach (var (step, ticks) in timings)
+                {
+                    var us = ticks * 1e6 / Stopwatch.Frequency;
+                    best[step] = best.TryGetValue(step, out var b) ? Math.Min(b, us) : us;
+                }
+
+                runs++;
+            }
+
+            var perScan = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / runs;
+            var steps = string.Join("  ", best.Select(kv => FormattableString.Invariant($"{kv.Key} {kv.Value:F1}")));
+            Console.WriteLine(FormattableString.Invariant($"{corpus,-10} total {totalBest,10:F1} us  ({runs} runs, ~{perScan} B/scan incl. timings)  {steps}"));
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Prints, for every line of a file (JSONL lines use their "text" field), everything <c>Scan</c> decides: findings,
+    /// classification, injection score and signals, exfiltration results. For comparing two builds line by line.
+    /// </summary>
+    private static int ScanDump(string path)
+    {
+        var scanner = TapPass.Governance.Detection.DetectionDefaults.CreateScanner();
+        string[] benchTexts = [BenchTexts.ShortPrompt, .. new[] { "prose", "code", "json", "pii_dense" }.Select(BenchTexts.Get)];
+        foreach (var line in benchTexts.Select(t => JsonSerializer.Serialize(new { text = t })).Concat(File.ReadLines(path)))
+        {
+            var text = line;
+            if (line.StartsWith('{'))
+            {
+                using var doc = JsonDocument.Parse(line);
+                text = doc.RootElement.TryGetProperty("text", out var t) ? t.GetString() ?? "" : line;
+            }
+
+            var r = scanner.Scan(text);
+            var findings = string.Join(",", r.Findings.Select(f => FormattableString.Invariant($"{f.Type}@{f.Start}+{f.Length}")));
+            var exfiltration = string.Join(",", r.Exfiltration.Select(x => $"{x.Kind}/{x.Target}/{x.Reason}"));
+            Console.WriteLine(FormattableString.Invariant(
+                $"{r.Injection.Score:R} [{string.Join(",", r.Injection.Signals)}] {r.Classification} F[{findings}] X[{exfiltration}]"));
+        }
+
+        return 0;
+    }
+
     private static int Allocations(double kb)
     {
         var (services, transport) = EngineFactory.Create();

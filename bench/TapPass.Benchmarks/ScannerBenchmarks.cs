@@ -49,10 +49,36 @@ public class ScannerBenchmarks
     }
 }
 
+/// <summary>
+/// Latency of the full scanner and of its two costliest detectors on a short chat prompt
+/// (<see cref="BenchTexts.ShortPrompt"/>, ~120 characters): the per-request cost at low concurrency.
+/// Run: dotnet run -c Release --project bench/TapPass.Benchmarks -- --filter *ShortPromptScannerBenchmarks* --job short
+/// </summary>
+[MemoryDiagnoser]
+public class ShortPromptScannerBenchmarks
+{
+    private readonly ContentScanner _scanner = DetectionDefaults.CreateScanner();
+    private readonly InjectionDetector _injection = new();
+    private readonly ExfiltrationDetector _exfiltration = new();
+
+    [Benchmark]
+    public int Scan() => _scanner.Scan(BenchTexts.ShortPrompt).Findings.Count;
+
+    [Benchmark]
+    public double Injection() => _injection.Score(BenchTexts.ShortPrompt).Score;
+
+    [Benchmark]
+    public int Exfiltration() => _exfiltration.Detect(BenchTexts.ShortPrompt).Count;
+}
+
 /// <summary>Deterministic benchmark inputs.</summary>
 internal static class BenchTexts
 {
     public const int TargetChars = 256 * 1024;
+
+    /// <summary>A typical short chat prompt (~120 characters, one e-mail address): the per-request latency case.</summary>
+    public const string ShortPrompt =
+        "Please summarise the attached ticket from ava.dumont@ostara.be and draft a short, polite reply for the support team.";
 
     private static readonly Dictionary<string, string> s_cache = [];
 

@@ -12,10 +12,17 @@ internal sealed class AnchorSet
     private readonly SearchValues<string> _values;
 
     /// <summary>
-    /// When every anchor starts with one of a few punctuation characters ("&lt;|", "![", "/.ssh/"), a vectorised
-    /// search for those characters followed by a check is much cheaper than a multi-string search.
+    /// When every anchor starts with a punctuation character ("&lt;|", "![", "/.ssh/", ".env"), a vectorised search for
+    /// those characters followed by a check is much cheaper than a multi-string search (whose candidates in prose are
+    /// every ". " when some anchors start with a dot).
     /// </summary>
     private readonly SearchValues<char>? _firstChars;
+
+    /// <summary>
+    /// Per first character (ASCII): the ASCII second characters (upper case when ignoring case) of its anchors, one bit
+    /// each; null when an anchor of that bucket is a single character or has a non-ASCII second character (no filter).
+    /// </summary>
+    private readonly UInt128?[] _secondChars = new UInt128?[128];
     private readonly Entry[][] _byFirstChar = new Entry[128][];
     private readonly Dictionary<char, Entry[]> _byOtherFirstChar = [];
     private readonly StringComparison _comparison;
@@ -37,16 +44,31 @@ internal sealed class AnchorSet
 
         _values = SearchValues.Create(all.Select(a => a.Text).Distinct(StringComparer.Ordinal).ToArray(), _comparison);
         var firsts = all.Select(a => a.Text[0]).Distinct().ToArray();
-        if (firsts.Length <= 6 && firsts.All(c => !char.IsLetterOrDigit(c))) _firstChars = SearchValues.Create(firsts);
+        if (firsts.All(c => !char.IsLetterOrDigit(c))) _firstChars = SearchValues.Create(firsts);
         foreach (var group in all.GroupBy(a => Key(a.Text[0])))
         {
             var entries = group.OrderByDescending(a => a.Text.Length).ToArray();
-            if (group.Key < 128) _byFirstChar[group.Key] = entries;
-            else _byOtherFirstChar[group.Key] = entries;
+            if (group.Key < 128)
+            {
+                _byFirstChar[group.Key] = entries;
+                if (entries.All(e => e.Text.Length >= 2 && char.IsAscii(e.Text[1])))
+                {
+                    UInt128 mask = 0;
+                    foreach (var e in entries) mask |= UInt128.One << SecondKey(e.Text[1]);
+                    _secondChars[group.Key] = mask;
+                }
+            }
+            else
+            {
+                _byOtherFirstChar[group.Key] = entries;
+            }
         }
     }
 
     private char Key(char c) => _ignoreCase ? char.ToLowerInvariant(c) : c;
+
+    /// <summary>An ASCII second character as compared by <see cref="MatchesAt"/> (ordinal, or ordinal ignoring case).</summary>
+    private int SecondKey(char c) => _ignoreCase ? char.ToUpperInvariant(c) : c;
 
     /// <summary>Position of the next anchor at or after <paramref name="start"/>, or -1.</summary>
     public int Next(ReadOnlySpan<char> text, int start)
@@ -64,11 +86,25 @@ internal sealed class AnchorSet
             var k = text[p..].IndexOfAny(_firstChars);
             if (k < 0) return -1;
             p += k;
-            if (MatchesAt(text, p, ids) > 0) return p;
+            if (SecondCharMayMatch(text, p) && MatchesAt(text, p, ids) > 0) return p;
             p++;
         }
 
         return -1;
+    }
+
+    /// <summary>
+    /// False only when no anchor can start at <paramref name="position"/> because of the next character: the anchors of
+    /// its bucket are all two or more characters long and none has that (ASCII) second character. A non-ASCII second
+    /// character is never ruled out (ignoring case, U+017F equals 's').
+    /// </summary>
+    private bool SecondCharMayMatch(ReadOnlySpan<char> text, int position)
+    {
+        var c = text[position];
+        if (c >= 128 || _secondChars[Key(c)] is not { } mask) return true;
+        if (position + 1 >= text.Length) return false;
+        var next = text[position + 1];
+        return next >= 128 || ((mask >> SecondKey(next)) & UInt128.One) != 0;
     }
 
     /// <summary>

@@ -83,8 +83,41 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         "mockbin.org", "webhook.cool", "smee.io", "requestrepo.com", "ssrf.red",
     ];
 
-    // Every host of both lists: one vectorised search decides whether the per-host searches are needed.
-    private static readonly SearchValues<string> AllHosts = SearchValues.Create([.. PasteHosts, .. CollectorHosts], StringComparison.OrdinalIgnoreCase);
+    // Every host of both lists: one vectorised search decides whether the per-host searches are needed (non-ASCII text).
+    internal static readonly SearchValues<string> AllHosts = SearchValues.Create([.. PasteHosts, .. CollectorHosts], StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The label before the first dot of every host ("pastebin", "ngrok-free", "0x0"), by its last character.</summary>
+    private static readonly string[][] HostLabelsByLastChar =
+        [.. Enumerable.Range(0, 128).Select(c => PasteHosts.Concat(CollectorHosts).Select(h => h[..h.IndexOf('.')]).Distinct().Where(l => l[^1] == c).ToArray())];
+
+    /// <summary>
+    /// Whether <paramref name="text"/> may name one of the hosts: false only when it certainly holds none. In ASCII text
+    /// a host's first dot is preceded by its first label, so the run of letters, digits and '-' before some dot ends
+    /// with that label; prose has a dot after a word at most once a sentence, and few words end like a host label. Other
+    /// text uses the multi-string search.
+    /// </summary>
+    internal static bool MayNameHost(ReadOnlySpan<char> text, bool ascii)
+    {
+        if (!ascii) return text.ContainsAny(AllHosts);
+        for (var dot = text.IndexOf('.'); dot >= 0;)
+        {
+            var start = dot;
+            while (start > 0 && (char.IsAsciiLetterOrDigit(text[start - 1]) || text[start - 1] == '-')) start--;
+            if (start < dot)
+            {
+                var run = text[start..dot];
+                foreach (var label in HostLabelsByLastChar[run[^1] | 0x20])
+                {
+                    if (run.EndsWith(label, StringComparison.OrdinalIgnoreCase)) return true;
+                }
+            }
+
+            var next = text[(dot + 1)..].IndexOf('.');
+            dot = next < 0 ? -1 : dot + 1 + next;
+        }
+
+        return false;
+    }
 
     /// <inheritdoc />
     public IReadOnlyList<ExfiltrationResult> Detect(string text)
@@ -105,13 +138,13 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
             {
                 var gates = Gates(window, ascii);
                 string? chunk = null;
-                if (gates != Gate.None)
+                if ((gates & (Gate.BulkVerb | Gate.DumpTable | Gate.SqlSelect | Gate.ExternalSend)) != 0)
                 {
                     chunk = start == 0 && length == text.Length ? text : text.Substring(start, length);
                     BulkRequests(chunk, gates, ref results);
                 }
 
-                Channels(window, (gates & Gate.ExternalSend) != 0 ? chunk : null, ref results);
+                Channels(window, ascii, gates, (gates & Gate.ExternalSend) != 0 ? chunk : null, ref results);
             }
             catch (RegexMatchTimeoutException)
             {
@@ -125,7 +158,7 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         return (IReadOnlyList<ExfiltrationResult>?)results ?? [];
     }
 
-    /// <summary>The patterns (those that report groups) that can match in a window.</summary>
+    /// <summary>The patterns that can match in a window (a flag is set unless the pattern certainly cannot match).</summary>
     [Flags]
     internal enum Gate
     {
@@ -134,42 +167,150 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
         DumpTable = 2,
         SqlSelect = 4,
         ExternalSend = 8,
+
+        /// <summary>The image-beacon patterns (<see cref="InjectionPatterns.BeaconUrl"/>, <see cref="InjectionPatterns.MarkdownImageWithQuery"/>): the window holds "://".</summary>
+        Url = 16,
+
+        /// <summary><see cref="EncodeAndSend"/>: the window holds a word starting like an encoding word.</summary>
+        Encode = 32,
+
+        /// <summary>Internal to <see cref="Gates"/>: the word "to" followed by a space (ASCII text).</summary>
+        To = 64,
+
+        /// <summary>Internal to <see cref="Gates"/>: a send verb of <see cref="ExternalSendPattern"/> (ASCII text).</summary>
+        SendVerb = 128,
+
+        /// <summary>Internal to <see cref="Gates"/>: a quantifier of <see cref="BulkVerbQuantifierNoun"/> (ASCII text).</summary>
+        BulkQuantifier = 256,
+
+        /// <summary>Internal to <see cref="Gates"/>: a verb of <see cref="BulkVerbQuantifierNoun"/> (ASCII text).</summary>
+        BulkVerbWord = 512,
+
+        /// <summary>Internal to <see cref="Gates"/>: a verb of <see cref="DumpTable"/> (ASCII text).</summary>
+        DumpVerbWord = 1024,
     }
+
+    private const Gate WordGates = Gate.BulkVerb | Gate.DumpTable | Gate.SqlSelect | Gate.Encode;
+    private const Gate InternalFlags = Gate.To | Gate.SendVerb | Gate.BulkQuantifier | Gate.BulkVerbWord | Gate.DumpVerbWord;
+    private const Gate AllWordFlags = WordGates | InternalFlags;
 
     /// <summary>
     /// Literal prefilters: a pattern is run on a window only when the window holds a word that every match of that
-    /// pattern contains (a sensitive noun, a table word, SELECT, an address). Ordinary prose has none of them, so
-    /// it costs one vectorised search per gate instead of a regex attempt at every word. Case-insensitive regex
-    /// matching also equates a few non-ASCII letters with ASCII ones (U+017F with 's', U+212A with 'k'), so the
-    /// word gates are applied to ASCII text only; the address gate is made of symbols and 'w', which have no such
+    /// pattern contains (a sensitive noun with a verb and a quantifier, a table word with a verb, SELECT, an encoding
+    /// word, an address with a send verb and "to", "://"). Ordinary prose has none of them, so it costs one pass over
+    /// the window instead of a regex attempt at every word.
+    /// <para>
+    /// Every word a gate looks for starts at a word boundary in its pattern (after <c>\b</c> or <c>\s+</c>), so in
+    /// ASCII text it starts a run of word characters (<c>[A-Za-z0-9_]</c>, the ASCII part of <c>\w</c>): one scalar
+    /// pass checks the start of each run against the stems (<see cref="StemsByPrefix"/>). Case-insensitive regex
+    /// matching also equates a few non-ASCII letters with ASCII ones (U+017F with 's', U+212A with 'k'), so the word
+    /// gates are applied to ASCII text only; the address and URL gates are made of symbols and 'w', which have no such
     /// equivalents.
+    /// </para>
     /// </summary>
     internal static Gate Gates(ReadOnlySpan<char> window, bool ascii)
     {
         var gates = Gate.None;
-        if (!ascii || window.ContainsAny(NounStems)) gates |= Gate.BulkVerb;
-        if (!ascii || window.ContainsAny(TableStems)) gates |= Gate.DumpTable;
-        if (!ascii || window.Contains("select", StringComparison.OrdinalIgnoreCase)) gates |= Gate.SqlSelect;
-        if (window.ContainsAny(AddressMarks)) gates |= Gate.ExternalSend;
-        return gates;
+        if (window.Contains("://", StringComparison.Ordinal)) gates |= Gate.Url | Gate.ExternalSend;
+        else if (window.Contains('@') || window.Contains("www.", StringComparison.OrdinalIgnoreCase)) gates |= Gate.ExternalSend;
+        if (!ascii) return gates | WordGates;
+
+        for (var i = 0; i < window.Length;)
+        {
+            if (!IsAsciiWordChar(window[i]))
+            {
+                i++;
+                continue;
+            }
+
+            var start = i;
+            while (i < window.Length && IsAsciiWordChar(window[i])) i++;
+            if (i - start < 2 || !char.IsAsciiLetter(window[start]) || !char.IsAsciiLetter(window[start + 1])) continue;
+            var word = window[start..i];
+            foreach (var (stem, gate, exact) in StemsByPrefix[(((word[0] | 0x20) - 'a') * 26) + ((word[1] | 0x20) - 'a')])
+            {
+                if ((gates & gate) != 0) continue;
+                if ((exact ? word.Length == stem.Length : word.Length >= stem.Length) && RestEquals(word, stem)
+                    && (gate != Gate.To || (i < window.Length && IsAsciiSpace(window[i]))))
+                {
+                    gates |= gate;
+                }
+            }
+
+            if ((gates & AllWordFlags) == AllWordFlags) break;
+        }
+
+        // ExternalSendPattern: a send verb (a whole word) and "to" followed by a space, besides the address.
+        if ((gates & (Gate.To | Gate.SendVerb)) != (Gate.To | Gate.SendVerb)) gates &= ~Gate.ExternalSend;
+
+        // BulkVerbQuantifierNoun: a verb (a whole word) and a quantifier, besides the noun; DumpTable: a verb.
+        if ((gates & (Gate.BulkQuantifier | Gate.BulkVerbWord)) != (Gate.BulkQuantifier | Gate.BulkVerbWord)) gates &= ~Gate.BulkVerb;
+        if ((gates & Gate.DumpVerbWord) == 0) gates &= ~Gate.DumpTable;
+        return gates & ~InternalFlags;
     }
 
-    // Each alternative of SensitiveNouns contains one of these.
-    private static readonly SearchValues<string> NounStems = SearchValues.Create(
-        [
-            "card", "cc", "pan", "cvv", "social", "ssn", "national", "tax", "bsn", "passport", "licen", "passw", "credential",
-            "log", "api", "token", "secret", "private", "mail", "phone", "mobile", "iban", "bank", "account", "routing", "sort",
-            "salar", "pay", "compensation", "wage", "bonus", "date", "birth", "dob", "medical", "health", "diagnos", "patient",
-            "prescription", "address", "personal", "pii", "data", "contact",
-        ],
-        StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// Whether <paramref name="word"/> (ASCII word characters, at least as long as the stem) continues like the lowercase
+    /// <paramref name="stem"/> after the two letters its bucket matched. For letters and digits, OR-ing 0x20 folds case.
+    /// </summary>
+    private static bool RestEquals(ReadOnlySpan<char> word, string stem)
+    {
+        for (var k = 2; k < stem.Length; k++)
+        {
+            if ((word[k] | 0x20) != stem[k]) return false;
+        }
 
-    // Every DumpTable match ends its table phrase with one of these.
-    private static readonly SearchValues<string> TableStems = SearchValues.Create(
-        ["table", "db", "list", "record", "data", "dump", "collection"], StringComparison.OrdinalIgnoreCase);
+        return true;
+    }
 
-    // Every ExternalSendPattern match ends with "://", "www." or an e-mail address.
-    private static readonly SearchValues<string> AddressMarks = SearchValues.Create(["://", "www.", "@"], StringComparison.OrdinalIgnoreCase);
+    private static bool IsAsciiWordChar(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
+
+    /// <summary><c>\s</c> in ASCII text.</summary>
+    private static bool IsAsciiSpace(char c) => c is ' ' or '\t' or '\n' or '\v' or '\f' or '\r';
+
+    /// <summary>
+    /// Word stems by gate (a word starting with the stem; Exact: the whole word). BulkVerb: each alternative of <see cref="SensitiveNouns"/> holds one of these at the start of
+    /// a word ("customer data" → "data", "dates of birth" → "birth", "e-mail" → "mail", "access tokens" → "token").
+    /// DumpTable: the table word that ends its phrase ("database" → "data"). SqlSelect: SELECT. Encode: the encoding word
+    /// of either alternative of <see cref="EncodeAndSend"/> ("url-encoded" → "url"). To and SendVerb: the two words
+    /// every <see cref="ExternalSendPattern"/> match holds ("e-mail" → "mail"). BulkQuantifier and BulkVerbWord: the
+    /// quantifier and the verb of every <see cref="BulkVerbQuantifierNoun"/> match ("read out" → "read", "what are" →
+    /// "what"); DumpVerbWord: the verb of every <see cref="DumpTable"/> match ("give me" → "give").
+    /// </summary>
+    private static readonly (string Stem, Gate Gate, bool Exact)[] Stems =
+    [
+        .. new[]
+        {
+            "credit", "card", "cc", "pay", "pan", "cvv", "social", "ssn", "national", "tax", "bsn", "passport", "licen", "passw",
+            "credential", "log", "api", "token", "secret", "private", "email", "mail", "phone", "mobile", "telephone", "iban",
+            "bank", "account", "routing", "sort", "salar", "compensation", "wage", "bonus", "birth", "dob", "medical", "health",
+            "diagnos", "patient", "prescription", "address", "personal", "pii", "data", "contact",
+        }.Select(s => (s, Gate.BulkVerb, false)),
+        .. new[] { "table", "data", "db", "list", "record", "dump", "collection" }.Select(s => (s, Gate.DumpTable, false)),
+        ("select", Gate.SqlSelect, false),
+        .. new[] { "encode", "convert", "base64", "hex", "rot13", "url", "serialize", "compress", "obfuscate" }.Select(s => (s, Gate.Encode, false)),
+        ("to", Gate.To, true),
+        .. new[]
+        {
+            "send", "forward", "email", "mail", "post", "upload", "transmit", "exfiltrate", "leak", "share", "deliver", "copy",
+            "relay", "submit", "append", "attach", "cc", "bcc",
+        }.Select(s => (s, Gate.SendVerb, true)),
+        .. new[] { "all", "every", "each", "entire", "whole", "complete", "full", "bulk" }.Select(s => (s, Gate.BulkQuantifier, false)),
+        .. new[]
+        {
+            "show", "list", "give", "get", "fetch", "export", "dump", "print", "display", "retrieve", "download", "extract", "output",
+            "pull", "provide", "reveal", "send", "email", "mail", "share", "compile", "collect", "gather", "return", "read", "copy",
+            "scrape", "harvest", "leak", "query", "find", "tell", "what",
+        }.Select(s => (s, Gate.BulkVerbWord, true)),
+        .. new[]
+        {
+            "dump", "export", "download", "extract", "copy", "print", "show", "give", "list", "send", "leak", "exfiltrate", "select",
+        }.Select(s => (s, Gate.DumpVerbWord, true)),
+    ];
+
+    /// <summary>The stems by their first two letters (index (first - 'a') * 26 + (second - 'a')); every stem has two or more letters.</summary>
+    private static readonly (string Stem, Gate Gate, bool Exact)[][] StemsByPrefix =
+        [.. Enumerable.Range(0, 26 * 26).Select(k => Stems.Where(s => s.Stem[0] - 'a' == k / 26 && s.Stem[1] - 'a' == k % 26).ToArray())];
 
     private static void Add(ref List<ExfiltrationResult>? results, ExfiltrationResult r)
     {
@@ -247,12 +388,33 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
     }
 
     /// <summary>Channels in <paramref name="text"/>; <paramref name="chunk"/> is the same window as a string when the address gate passed.</summary>
-    private static void Channels(ReadOnlySpan<char> text, string? chunk, ref List<ExfiltrationResult>? results)
+    private static void Channels(ReadOnlySpan<char> text, bool ascii, Gate gates, string? chunk, ref List<ExfiltrationResult>? results)
     {
         // Whether the window holds a send verb is only needed when a host is named (computed at most once).
         var sendVerb = 0;
-        if (text.ContainsAny(AllHosts)) Hosts(text, ref sendVerb, ref results);
+        if (MayNameHost(text, ascii)) Hosts(text, ref sendVerb, ref results);
 
+        if ((gates & Gate.Url) != 0) ImageBeacons(text, ref results);
+
+        if ((gates & Gate.Encode) != 0 && EncodeAndSend().IsMatch(text))
+        {
+            Add(ref results, new ExfiltrationResult(EncodedDump, null, "Request to encode data and send it out"));
+        }
+
+        if (chunk is null) return;
+        foreach (Match m in ExternalSendPattern().Matches(chunk))
+        {
+            if (ExfilDataWords().IsMatch(m.Groups["mid"].ValueSpan))
+            {
+                Add(ref results, new ExfiltrationResult(ExternalSend, null, "Instruction to send data to an external address"));
+                break;
+            }
+        }
+    }
+
+    /// <summary>Image links whose URL carries data out (called when the window holds "://", which both patterns need).</summary>
+    private static void ImageBeacons(ReadOnlySpan<char> text, ref List<ExfiltrationResult>? results)
+    {
         foreach (var m in InjectionPatterns.MarkdownImageWithQuery().EnumerateMatches(text))
         {
             var img = text.Slice(m.Index, m.Length);
@@ -278,21 +440,6 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
                     Add(ref results, new ExfiltrationResult(MarkdownBeacon, null, "Image link whose URL carries data out"));
                     break;
                 }
-            }
-        }
-
-        if (EncodeAndSend().IsMatch(text))
-        {
-            Add(ref results, new ExfiltrationResult(EncodedDump, null, "Request to encode data and send it out"));
-        }
-
-        if (chunk is null) return;
-        foreach (Match m in ExternalSendPattern().Matches(chunk))
-        {
-            if (ExfilDataWords().IsMatch(m.Groups["mid"].ValueSpan))
-            {
-                Add(ref results, new ExfiltrationResult(ExternalSend, null, "Instruction to send data to an external address"));
-                break;
             }
         }
     }
@@ -382,7 +529,7 @@ internal sealed partial class ExfiltrationDetector : IExfiltrationDetector
     private static partial Regex SendVerb();
 
     [GeneratedRegex(@"\b(?:encode|convert|base64|hex|rot13|url-?encode|serialize|compress|obfuscate)\b[^.\n]{0,60}?\b(?:everything|all|the\s+(?:conversation|chat|history|data|secrets|keys|credentials|passwords|messages|context|prompt|system\s+prompt|database|records|files)|(?:it|them|this)\b)[^.\n]{0,60}?\b(?:and|then)\s+(?:send|post|upload|append|put|include|add|attach|embed|email|forward|transmit|paste|write)\b|\b(?:send|post|upload|email|forward|transmit|exfiltrate)\b[^.\n]{0,60}?\b(?:as|in|encoded\s+(?:as|in|with))\s+(?:base64|hex|rot13|url-?encoded)", Options, TimeoutMs)]
-    private static partial Regex EncodeAndSend();
+    internal static partial Regex EncodeAndSend();
 
     [GeneratedRegex(@"\b(?:send|forward|email|e-mail|mail|post|upload|transmit|exfiltrate|leak|share|deliver|copy|relay|submit|append|attach|cc|bcc)\b(?<mid>[^.\n!?]{0,100}?)\bto\s+(?:https?://|www\.|[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})", Options, TimeoutMs)]
     internal static partial Regex ExternalSendPattern();

@@ -69,6 +69,23 @@ internal sealed class InjectionDetector : IInjectionDetector
     /// <summary>Rules that run only when one of their required words occurs somewhere in the text.</summary>
     private static readonly UInt128 NeedMask;
 
+    /// <summary>
+    /// SendTo is anchored on common verbs ("report", "share", "post", "save"), and every match ends with "to" and an
+    /// address: "://", "www.", '@', or one of these words after white space (so at the start of a token of the word
+    /// pass, which notes them). Text without any of them skips every SendTo attempt (ASCII text only: case-insensitive
+    /// regex matching equates U+017F with 's' and U+212A with 'k').
+    /// </summary>
+    internal static readonly string[] AddressWords = ["url", "address", "endpoint", "webhook", "server", "email", "inbox", "link"];
+
+    private static readonly int SendToRule;
+
+    /// <summary>
+    /// Rules whose look-behind ends with one of a few words and white space right before the anchor ("this is the
+    /// system", "without any rules"): the word before an attempt is checked with a lookup first (ASCII text only; the
+    /// entry is null for other rules). <c>Comma</c>: a comma before the white space also qualifies.
+    /// </summary>
+    private static readonly (FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> Words, bool Comma)?[] PrecedingWords;
+
     /// <summary>Rules that need a character in the text: '#' (markdown headers), ':' (role lines), '(' (calls).</summary>
     private static readonly (char Char, UInt128 Rules)[] CharNeeds;
 
@@ -84,12 +101,65 @@ internal sealed class InjectionDetector : IInjectionDetector
     private static readonly AnchorSet SymbolAnchors;
     private static readonly int[][] RulesBySymbol;
 
-    private static readonly SearchValues<string> ReversedAnchors = SearchValues.Create(
-        ["snoitcurtsni", "erongi", "dragersid", "tpmorp", "suoiverp", "kaerbliaj", "drowssap", "laever", "tegrof"],
-        StringComparison.OrdinalIgnoreCase);
-    private static readonly SearchValues<string> Rot13Anchors = SearchValues.Create(
-        ["vtaber", "vafgehpgvba", "qvfertneq", "cebzcg", "cerivbhf", "flfgrz", "erirny", "wnvyoernx", "cnffjbeq", "sbetrg"],
-        StringComparison.OrdinalIgnoreCase);
+    private static readonly string[] ReversedAnchorList = ["snoitcurtsni", "erongi", "dragersid", "tpmorp", "suoiverp", "kaerbliaj", "drowssap", "laever", "tegrof"];
+    private static readonly string[] Rot13AnchorList = ["vtaber", "vafgehpgvba", "qvfertneq", "cebzcg", "cerivbhf", "flfgrz", "erirny", "wnvyoernx", "cnffjbeq", "sbetrg"];
+    private static readonly SearchValues<string> ReversedAnchors = SearchValues.Create(ReversedAnchorList, StringComparison.OrdinalIgnoreCase);
+    private static readonly SearchValues<string> Rot13Anchors = SearchValues.Create(Rot13AnchorList, StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Length of the shortest reversed or rot13 anchor: shorter tokens cannot hold one.</summary>
+    private const int MinObfuscationAnchor = 6;
+
+    /// <summary>
+    /// Whether the word pass of <see cref="Score(string)"/> notes a reversed and a rot13 anchor in <paramref name="text"/>
+    /// (tests: must equal a search of the whole text).
+    /// </summary>
+    internal static (bool Reversed, bool Rot13) ObfuscationAnchors(string text)
+    {
+        var state = new ScoreState(Rules.Length);
+        Evaluate(text, ref state);
+        return (state.ReversedAnchor, state.Rot13Anchor);
+    }
+
+    /// <summary>The reversed and rot13 anchors by their first two letters (index (a - 'a') * 26 + (b - 'a')).</summary>
+    private static readonly (string Anchor, bool Rot13)[][] ObfuscationAnchorsByPrefix =
+        [.. Enumerable.Range(0, 26 * 26).Select(k => ReversedAnchorList.Select(a => (a, false)).Concat(Rot13AnchorList.Select(a => (a, true)))
+            .Where(e => e.Item1[0] - 'a' == k / 26 && e.Item1[1] - 'a' == k % 26).ToArray())];
+
+    /// <summary>
+    /// Notes the reversed and rot13 anchors in one token of the word pass. An ASCII token is checked position by position
+    /// against the anchors with the same first two letters (OR-ing 0x20 folds the case of letters and keeps digits,
+    /// apostrophes and the like apart from letters); a token with other characters uses the case-insensitive
+    /// <see cref="SearchValues{T}"/>, whose case folding also covers non-ASCII letters such as U+017F.
+    /// </summary>
+    private static void NoteObfuscationAnchors(ReadOnlySpan<char> token, ref ScoreState state)
+    {
+        if (!Ascii.IsValid(token))
+        {
+            if (!state.ReversedAnchor && token.ContainsAny(ReversedAnchors)) state.ReversedAnchor = true;
+            if (!state.Rot13Anchor && token.ContainsAny(Rot13Anchors)) state.Rot13Anchor = true;
+            return;
+        }
+
+        for (var p = 0; p + MinObfuscationAnchor <= token.Length; p++)
+        {
+            var a = (uint)((token[p] | 0x20) - 'a');
+            var b = (uint)((token[p + 1] | 0x20) - 'a');
+            if (a >= 26 || b >= 26) continue;
+            foreach (var (anchor, rot13) in ObfuscationAnchorsByPrefix[(a * 26) + b])
+            {
+                if ((rot13 ? state.Rot13Anchor : state.ReversedAnchor) || anchor.Length > token.Length - p) continue;
+                var k = 2;
+                while (k < anchor.Length && (token[p + k] | 0x20) == anchor[k]) k++;
+                if (k < anchor.Length) continue;
+                if (rot13) state.Rot13Anchor = true;
+                else state.ReversedAnchor = true;
+            }
+        }
+    }
+
+    /// <summary>The whole-text search that <see cref="ObfuscationAnchors"/> replaces (tests).</summary>
+    internal static (bool Reversed, bool Rot13) ObfuscationAnchorsBySearch(string text) =>
+        (text.AsSpan().ContainsAny(ReversedAnchors), text.AsSpan().ContainsAny(Rot13Anchors));
 
     /// <summary>Phrases of discussion about attacks (damp the score), keyed by their first word.</summary>
     private static readonly string[] MetaPhrases =
@@ -398,6 +468,19 @@ internal sealed class InjectionDetector : IInjectionDetector
         }
 
         NeedMask = needMask;
+
+        // The last words of each look-behind (its alternatives, optional determiners and adjectives included).
+        PrecedingWords = new (FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>>, bool)?[Rules.Length];
+        void Preceded(Regex regex, bool comma, params string[] words) =>
+            PrecedingWords[list.First(rule => ReferenceEquals(rule.Regex, regex)).Index] =
+                (words.ToFrozenSet(StringComparer.OrdinalIgnoreCase).GetAlternateLookup<ReadOnlySpan<char>>(), comma);
+        Preceded(P.AuthorityClaimAt(), false, "your", "the", "a", "an", "from", "of", "i", "hereby", "are", "been");
+        Preceded(P.AiWithoutLimitsAt(), false, "without", "no", "any", "by", "of", "from", "beyond", "ignoring", "all", "its", "their", "your", "the", "his", "her", "ethical", "moral", "content", "safety", "usual", "previous", "original");
+        Preceded(P.SecretsYouCanAccessAt(), false, "secrets", "keys", "credentials", "tokens", "passwords", "that");
+        Preceded(P.AiReadingThisAt(), false, "ai", "ais", "llm", "llms", "assistant", "assistants", "model", "models", "bot", "bots", "agent", "agents", "gpt", "gpts", "chatbot", "chatbots", "is", "are");
+        Preceded(P.AndInsteadAt(), true, "and", "but");
+
+        SendToRule = list.First(rule => ReferenceEquals(rule.Regex, P.SendTo())).Index;
         UInt128 Bit(Regex regex) => UInt128.One << list.First(rule => ReferenceEquals(rule.Regex, regex)).Index;
         CharNeeds =
         [
@@ -547,6 +630,15 @@ internal sealed class InjectionDetector : IInjectionDetector
         /// <summary>A word of another language that can start a lexicon combination was seen.</summary>
         public bool LexiconGate;
 
+        /// <summary>A token starts with one of <see cref="AddressWords"/> (noted in the word pass).</summary>
+        public bool AddressWord;
+
+        /// <summary>The text holds one of <see cref="ReversedAnchors"/> (noted in the word pass).</summary>
+        public bool ReversedAnchor;
+
+        /// <summary>The text holds one of <see cref="Rot13Anchors"/> (noted in the word pass).</summary>
+        public bool Rot13Anchor;
+
         /// <summary>A pattern ran out of time: reported as a signal; the score keeps what was found.</summary>
         public void TimedOut()
         {
@@ -589,6 +681,14 @@ internal sealed class InjectionDetector : IInjectionDetector
                     i++;
                 }
 
+                if (!state.AddressWord && i - start >= 3 && StartsWithAddressWord(span[start..i])) state.AddressWord = true;
+
+                // Every match of an obfuscation anchor (letters only) lies inside one token: tokens hold every letter.
+                if (i - start >= MinObfuscationAnchor && !(state.ReversedAnchor && state.Rot13Anchor))
+                {
+                    NoteObfuscationAnchors(span[start..i], ref state);
+                }
+
                 if (start > 0 && char.IsAsciiDigit(span[start - 1])) continue;
                 var bit = FilterBit(h);
                 if ((WordFilter[bit >> 6] & (1UL << (bit & 63))) == 0) continue;
@@ -629,10 +729,13 @@ internal sealed class InjectionDetector : IInjectionDetector
                 if (span.IndexOf(c) < 0) skip |= rules;
             }
 
+            var ascii = count > 0 && Ascii.IsValid(span);
+            if (ascii && !state.AddressWord && !HasAddressMark(span)) skip |= UInt128.One << SendToRule;
             for (var a = 0; a < count; a++)
             {
                 var r = attempts[a] & 127;
                 if (((skip >> r) & UInt128.One) != 0) continue;
+                if (ascii && !PrecededAsNeeded(span, r, attempts[a] >> 7)) continue;
                 TryRule(text, r, attempts[a] >> 7, ref state);
             }
 
@@ -663,6 +766,57 @@ internal sealed class InjectionDetector : IInjectionDetector
             }
         }
     }
+
+    /// <summary>'@', "://" or "www." (case-insensitive).</summary>
+    private static bool HasAddressMark(ReadOnlySpan<char> text) =>
+        text.Contains('@') || text.Contains("://", StringComparison.Ordinal) || text.Contains("www.", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Whether a token of the word pass (3+ characters) starts with one of <see cref="AddressWords"/> (ASCII letters, any case).</summary>
+    private static bool StartsWithAddressWord(ReadOnlySpan<char> token) => (token[0] | 0x20) switch
+    {
+        'u' => StartsWithWord(token, "url"),
+        'a' => StartsWithWord(token, "address"),
+        'e' => StartsWithWord(token, "endpoint") || StartsWithWord(token, "email"),
+        'w' => StartsWithWord(token, "webhook"),
+        's' => StartsWithWord(token, "server"),
+        'i' => StartsWithWord(token, "inbox"),
+        'l' => StartsWithWord(token, "link"),
+        _ => false,
+    };
+
+    private static bool StartsWithWord(ReadOnlySpan<char> token, string word) =>
+        token.Length >= word.Length && Ascii.EqualsIgnoreCase(token[..word.Length], word);
+
+    /// <summary>
+    /// Whether the SendTo rule is tried on <paramref name="text"/>: false only for ASCII text without an address mark and
+    /// without a token starting with an address word (tests: must be true whenever SendTo matches somewhere).
+    /// </summary>
+    internal static bool SendToMayMatch(string text)
+    {
+        var state = new ScoreState(Rules.Length);
+        Evaluate(text, ref state);
+        return !Ascii.IsValid(text) || state.AddressWord || HasAddressMark(text);
+    }
+
+    /// <summary>
+    /// False when rule <paramref name="r"/> has a look-behind that ends with one of a few words (or a comma) and white
+    /// space, and the text before <paramref name="position"/> does not: no white space right before it, or the run of
+    /// word characters before that white space is none of the words. For ASCII text (the caller checks).
+    /// </summary>
+    internal static bool PrecededAsNeeded(ReadOnlySpan<char> text, int r, int position)
+    {
+        if (PrecedingWords[r] is not { } need) return true;
+        var end = position;
+        while (end > 0 && char.IsWhiteSpace(text[end - 1])) end--;
+        if (end == position || end == 0) return false;
+        if (need.Comma && text[end - 1] == ',') return true;
+        var start = end;
+        while (start > 0 && (char.IsAsciiLetterOrDigit(text[start - 1]) || text[start - 1] == '_')) start--;
+        return start < end && need.Words.Contains(text[start..end]);
+    }
+
+    /// <summary>The index of the rule built on <paramref name="regex"/> (tests).</summary>
+    internal static int RuleIndex(Regex regex) => Rules.First(rule => ReferenceEquals(rule.Regex, regex)).Index;
 
     private static void Collect(int r, int position, ref int[] attempts, ref int count, ref UInt128 scanMask)
     {
@@ -884,8 +1038,9 @@ internal sealed class InjectionDetector : IInjectionDetector
     /// <summary>Decoded (base64, hex) and de-obfuscated (reversed, rot13, leetspeak, spaced letters) variants.</summary>
     private void ScoreTransforms(string text, ref ScoreState state)
     {
+        var (encodedRun, spacedLetters) = CharacterScan(text);
         var decoded = 0;
-        foreach (var candidate in EncodedRuns(text))
+        foreach (var candidate in encodedRun ? EncodedRuns(text) : Enumerable.Empty<string>())
         {
             if (decoded++ >= _options.MaxDecodedCandidates) break;
             var sub = Score(candidate, 1);
@@ -894,16 +1049,16 @@ internal sealed class InjectionDetector : IInjectionDetector
         }
 
         var span = text.AsSpan();
-        if (span.ContainsAny(ReversedAnchors))
+        if (state.ReversedAnchor)
         {
             var chars = text.ToCharArray();
             Array.Reverse(chars);
             AddObfuscated(new string(chars), ref state);
         }
 
-        if (span.ContainsAny(Rot13Anchors)) AddObfuscated(Rot13(text), ref state);
+        if (state.Rot13Anchor) AddObfuscated(Rot13(text), ref state);
         if (LeetCount(span) >= 2) AddObfuscated(Leet(text), ref state);
-        if (TryCollapseSpacedLetters(text, out var collapsed)) AddObfuscated(collapsed, ref state);
+        if (spacedLetters >= 5 && TryCollapseSpacedLetters(text, out var collapsed)) AddObfuscated(collapsed, ref state);
     }
 
     private void AddObfuscated(string variant, ref ScoreState state)
@@ -917,10 +1072,10 @@ internal sealed class InjectionDetector : IInjectionDetector
         }
     }
 
+    private static readonly SearchValues<char> SpacingSeparators = SearchValues.Create(" .-_*");
+
     private static readonly SearchValues<char> Base64Run =
         SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=");
-
-    private static readonly SearchValues<char> SpacingSeparators = SearchValues.Create(" .-_*");
 
     /// <summary>Base64 and hex runs (16+ characters) that decode to mostly printable text.</summary>
     private static IEnumerable<string> EncodedRuns(string text)
@@ -948,6 +1103,45 @@ internal sealed class InjectionDetector : IInjectionDetector
             var decoded = DecodeHex(run) ?? DecodeBase64(run);
             if (decoded is not null) yield return decoded;
         }
+    }
+
+    /// <summary>
+    /// One scalar pass for the character-level transforms: whether a run of base64 characters long enough for
+    /// <see cref="EncodedRuns"/> (16 to 16 Ki characters) occurs, and the longest chain of single letters joined by one
+    /// separator that <see cref="TryCollapseSpacedLetters"/> counts. In prose nearly every run is a short word and every
+    /// other character a separator, so one pass costs less than two vectorised searches per word.
+    /// </summary>
+    internal static (bool EncodedRun, int SpacedLetters) CharacterScan(ReadOnlySpan<char> span)
+    {
+        var encoded = false;
+        var run = 0;
+        var best = 0;
+        var chain = 0;
+        var last = -2;
+        for (var k = 0; k < span.Length; k++)
+        {
+            var c = span[k];
+            if (char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '-' or '_' or '=')
+            {
+                run++;
+            }
+            else
+            {
+                if (run is >= 16 and <= 16 * 1024) encoded = true;
+                run = 0;
+            }
+
+            if (c is ' ' or '.' or '-' or '_' or '*' && k >= 1 && k + 1 < span.Length && char.IsLetter(span[k - 1]) && char.IsLetter(span[k + 1])
+                && (k < 2 || !char.IsLetter(span[k - 2])) && (k + 2 >= span.Length || !char.IsLetter(span[k + 2])))
+            {
+                chain = k - last == 2 ? chain + 1 : 1;
+                last = k;
+                best = Math.Max(best, chain);
+            }
+        }
+
+        if (run is >= 16 and <= 16 * 1024) encoded = true;
+        return (encoded, best);
     }
 
     private static bool IsB64(char c) => char.IsAsciiLetterOrDigit(c) || c is '+' or '/' or '-' or '_';
@@ -1038,16 +1232,22 @@ internal sealed class InjectionDetector : IInjectionDetector
             }
         });
 
+    private static readonly SearchValues<char> LeetChars = SearchValues.Create("013457@$");
+
     /// <summary>Digits and symbols used as letters inside words (1gn0r3).</summary>
-    private static int LeetCount(ReadOnlySpan<char> s)
+    internal static int LeetCount(ReadOnlySpan<char> s)
     {
         var count = 0;
-        for (var k = 1; k < s.Length - 1; k++)
+        for (var k = s.Length > 2 ? s[1..^1].IndexOfAny(LeetChars) : -1; k >= 0;)
         {
-            if (s[k] is '0' or '1' or '3' or '4' or '5' or '7' or '@' or '$' && char.IsAsciiLetter(s[k - 1]) && (char.IsAsciiLetter(s[k + 1]) || s[k + 1] is '0' or '1' or '3' or '4' or '5' or '7'))
+            k++; // index into s
+            if (char.IsAsciiLetter(s[k - 1]) && (char.IsAsciiLetter(s[k + 1]) || s[k + 1] is '0' or '1' or '3' or '4' or '5' or '7'))
             {
                 count++;
             }
+
+            var next = k + 1 < s.Length - 1 ? s[(k + 1)..^1].IndexOfAny(LeetChars) : -1;
+            k = next < 0 ? -1 : k + next;
         }
 
         return count;
