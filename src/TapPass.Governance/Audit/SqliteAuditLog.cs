@@ -372,7 +372,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         var signedThrough = await FlushHeadAsync(cancellationToken);
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder("SELECT seq, event_json, prev_hash, hash, signature, signed_seq FROM audit_events WHERE seq > $after AND seq <= $through");
+        var sql = new StringBuilder("SELECT seq, event_json, prev_hash, hash, signature, signed_seq FROM audit_events WHERE seq > $after AND seq <= $through AND signature <> ''");
         command.Parameters.AddWithValue("$after", after);
         command.Parameters.AddWithValue("$through", signedThrough);
         if (query.SessionId is not null)
