@@ -81,8 +81,9 @@ internal sealed record AuditEvent
 /// <param name="PrevHash">Hash of the previous record.</param>
 /// <param name="Hash">SHA-256 (hex) of the canonical event with <c>seq</c> and <c>prev_hash</c>.</param>
 /// <param name="Signature">ES256 signature (base64url) over the hash of record <paramref name="SignedSequence"/>, or
-/// over this record's own hash when that is null.</param>
-/// <param name="SignedSequence">When the signature was made once for a group commit: the sequence of the batch's last
+/// over this record's own hash when that is null. Empty in what <see cref="IAuditLog.AppendAsync"/> returns when the
+/// log signs after the commit (<see cref="SqliteAuditLog"/>); records read back are signed.</param>
+/// <param name="SignedSequence">When one signature covers a range of records: the sequence of the range's last
 /// record, whose hash it signs and whose hash chain covers this record. Null when the signature is over this record's
 /// own hash.</param>
 internal sealed record AuditRecord(long Sequence, AuditEvent Event, string PrevHash, string Hash, string Signature, long? SignedSequence = null);
@@ -112,7 +113,7 @@ internal sealed record AuditVerification(bool Verified, long EventsChecked, stri
 /// </summary>
 internal interface IAuditLog
 {
-    /// <summary>Appends an event and returns once it is durable.</summary>
+    /// <summary>Appends an event and returns once it is durable (and chained; its signature may follow shortly).</summary>
     ValueTask<AuditRecord> AppendAsync(AuditEvent auditEvent, CancellationToken cancellationToken);
 
     /// <summary>Queries events, oldest first.</summary>

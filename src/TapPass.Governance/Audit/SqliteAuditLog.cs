@@ -32,37 +32,37 @@ namespace TapPass.Governance.Audit;
 /// <para>Chain: record <c>n</c> stores <c>prev_hash</c> = hash of record <c>n-1</c> (64 zeros for the first) and
 /// <c>hash</c> = SHA-256 of the canonical JSON of the event with <c>seq</c> and <c>prev_hash</c> added. The canonical
 /// JSON is written straight from the event (<see cref="AuditEventCanonicalWriter"/>), not serialised and re-parsed.</para>
-/// <para>Signatures, one per group commit: the last record of each committed batch is signed (ES256, P-256, IEEE P1363
-/// r||s, base64url, over its hash, exactly as a single record always was). Because every hash covers the previous one,
-/// that signature covers every record of the batch; the batch's other records carry the same signature and
-/// <c>signed_seq</c> = the sequence of the signed record (NULL, i.e. "signed itself", on the signed record and on
-/// records written before this scheme). Verification walks the chain and checks, for every batch, that its records
+/// <para>Signatures, one per signed range: the last record of a range of consecutive records is signed (ES256, P-256,
+/// IEEE P1363 r||s, base64url, over its hash, exactly as a single record always was). Because every hash covers the
+/// previous one, that signature covers every record of the range; the range's other records carry the same signature
+/// and <c>signed_seq</c> = the sequence of the signed record (NULL, i.e. "signed itself", on the signed record and on
+/// records written before this scheme). Verification walks the chain and checks, for every range, that its records
 /// name the same signed record, that it follows them directly, and that its signature verifies over its hash; so an
 /// edit, deletion, insertion or reordering anywhere is still detected, and is reported at the edited record when its
-/// stored hash no longer matches, otherwise (hash recomputed without the key) at the batch's signed record. This costs
-/// one signature per commit instead of one per event (ES256 signing was the largest single cost of the audit path).
-/// A signed head (seq, hash, event id of a recent record) in <c>audit_meta</c> makes deleting the newest events
+/// stored hash no longer matches, otherwise (hash recomputed without the key) at the range's signed record. A signed
+/// head (seq, hash, event id of the newest signed record) in <c>audit_meta</c> makes deleting the newest events
 /// detectable too.</para>
-/// <para>The head is signed off the append path (it was a second ECDSA operation per commit that delayed every
-/// answer): while commits come, a background signer signs the newest head at most once per <see cref="HeadInterval"/>
-/// and the next commit writes it in its own transaction; a signed head that no commit carried by the next tick (the log
-/// went idle) is written alone. So the stored head trails the newest record by at most about two intervals, every
-/// record still carries its batch signature when its append completes, and <see cref="VerifyAsync"/> and closing the
-/// log first bring the head up to the newest record (so while the log is open, removing its newest events is detected
-/// as before).
-/// The first commit of a log signs its head inline. After an unclean shutdown the head can trail the tail by those
-/// last commits: opening the log then checks the stored head (signature, and the record it names) and, when it holds,
-/// signs the tail as the new head and appends an <c>audit.head_recovered</c> event naming both sequences, so the
-/// recovery is itself on the record (deleting those last, unheaded records while the gateway is down is the one
-/// edit this trades away, bounded by that window). A stored head that does not hold (missing, bad signature, naming a
-/// record that is not there) is never signed over: verification reports it until the next commit writes a new head,
-/// as before.</para>
+/// <para>Signing is off the append path (two ECDSA operations per commit used to delay every answer): a commit writes
+/// its records durable and chained but with an empty signature; a background signer signs the newest record and the
+/// head at most once per <see cref="HeadInterval"/> while commits come, from the hash it holds in memory (not from the
+/// database), and the next commit writes that signature over the whole unsigned range and the head in its own
+/// transaction; a signed range that no commit carried by the next tick (the log went idle) is written alone. So records
+/// are signed about 10 ms after their commit at most; <see cref="QueryAsync"/> signs what is pending first and shows
+/// only signed records, and <see cref="VerifyAsync"/> and closing the log sign up to the newest record first (so while
+/// the log is open, an edit or deletion anywhere, the newest records included, is detected as before). A log's first
+/// commit signs itself. After an unclean shutdown the newest records may be unsigned and the head trail them: opening
+/// the log checks the stored head (signature, and the record it names) and, when it holds, signs the records after it
+/// and the new head and appends an <c>audit.head_recovered</c> event naming both sequences, so the recovery is itself
+/// on the record. This is the one edit the design trades away: the records of the last ≈ 10 ms before a crash could be
+/// altered or removed while the gateway is down without verification noticing. A stored head that does not hold
+/// (missing, bad signature, naming a record that is not there) is never signed over: verification reports it until
+/// the next commit writes a new head, as before.</para>
 /// <para>Idle appends: when nothing is queued and no commit is running or has just ended (within
 /// <see cref="InlineIdleGap"/>), an append has nothing to share a transaction with, so the caller commits it on its own
 /// thread instead of handing it to the writer and waiting to be woken again (two thread hand-offs, the largest part of
 /// a lone append's latency on a small virtual machine). Whoever commits holds one lock, so there is still exactly one
 /// writer at a time and the chain order is the commit order; appends that arrive meanwhile, or in a burst right after
-/// a commit, go through the writer and share transactions as before. Durability and signatures are the same on both
+/// a commit, go through the writer and share transactions as before. Durability and signing are the same on both
 /// paths.</para>
 /// <para>Cancellation: a call cancelled before the writer takes it is not written; once taken, it is written.</para>
 /// </remarks>
@@ -84,8 +84,8 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     internal static readonly TimeSpan InlineIdleGap = TimeSpan.FromMicroseconds(100);
 
     /// <summary>
-    /// How often, at most, the head signer signs a new head while commits come; a signed head that no commit carried
-    /// within one interval is written alone (see remarks).
+    /// How often, at most, the signer signs the newest record and head while commits come; a signed range that no
+    /// commit carried within one interval is written alone (see remarks).
     /// </summary>
     internal static readonly TimeSpan HeadInterval = TimeSpan.FromMilliseconds(5);
 
@@ -133,6 +133,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     private readonly Utf8JsonWriter _jsonWriter;
     private SqliteCommand? _insert;
     private SqliteCommand? _meta;
+    private SqliteCommand? _sign;
 
     private SqliteAuditLog(AuditLogOptions options, TimeProvider timeProvider, ILogger logger, ECDsa signingKey, SqliteConnection writerConnection, string connectionString)
     {
@@ -367,10 +368,13 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         var limit = Math.Clamp(query.Limit, 1, MaxPageSize);
         var after = query.Cursor is null ? 0 : DecodeCursor(query.Cursor);
 
+        // Only signed records are shown: sign what is pending first, and leave out what is appended meanwhile.
+        var signedThrough = await FlushHeadAsync(cancellationToken);
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var command = connection.CreateCommand();
-        var sql = new StringBuilder("SELECT seq, event_json, prev_hash, hash, signature, signed_seq FROM audit_events WHERE seq > $after");
+        var sql = new StringBuilder("SELECT seq, event_json, prev_hash, hash, signature, signed_seq FROM audit_events WHERE seq > $after AND seq <= $through AND signature <> ''");
         command.Parameters.AddWithValue("$after", after);
+        command.Parameters.AddWithValue("$through", signedThrough);
         if (query.SessionId is not null)
         {
             sql.Append(" AND session_id = $session");
@@ -423,8 +427,8 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     /// <inheritdoc />
     public async Task<AuditVerification> VerifyAsync(CancellationToken cancellationToken)
     {
-        // The stored head may trail by the last commit (see remarks): bring it up to the newest record first. Records
-        // appended after this point may still be past the head.
+        // The stored head and the newest signatures may trail (see remarks): sign up to the newest record first.
+        // Records appended after this point may be past the head, unsigned; they are checked by a later verification.
         var flushed = await FlushHeadAsync(cancellationToken);
         await using var connection = await OpenReaderAsync(cancellationToken);
         await using var transaction = connection.BeginTransaction(deferred: true);
@@ -452,7 +456,8 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT seq, event_id, ts_ms, event_type, session_id, agent_id, event_json, prev_hash, hash, signature, signed_seq FROM audit_events ORDER BY seq";
+        command.CommandText = "SELECT seq, event_id, ts_ms, event_type, session_id, agent_id, event_json, prev_hash, hash, signature, signed_seq FROM audit_events WHERE seq <= $through ORDER BY seq";
+        command.Parameters.AddWithValue("$through", Math.Max(flushed, head?.Seq ?? 0));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
 
         long checkedCount = 0;
@@ -501,7 +506,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
                 headRecord = (prevHash, eventId);
             }
 
-            if (head is not null && seq > head.Seq && seq <= flushed)
+            if (head is not null && seq > head.Seq)
             {
                 // Rows past the signed head that were there before verification began were not written by this log.
                 return new AuditVerification(false, checkedCount, eventId);
@@ -525,7 +530,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             return new AuditVerification(false, checkedCount, head?.EventId);
         }
 
-        if (head.Seq > lastSeq || head.Seq < flushed
+        if (head.Seq != lastSeq || head.Seq < flushed
             || headRecord is not { } named || !string.Equals(named.Hash, head.Hash, StringComparison.Ordinal) || !string.Equals(named.EventId, head.EventId, StringComparison.Ordinal))
         {
             // The newest events were removed (the head names the missing one), or the head was replaced by an older one.
@@ -589,6 +594,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         {
             _insert?.Dispose();
             _meta?.Dispose();
+            _sign?.Dispose();
             await _jsonWriter.DisposeAsync();
             await _writerConnection.DisposeAsync();
             _signingKey.Dispose();
@@ -802,12 +808,10 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             prevHash = Convert.ToHexStringLower(hashes[i]);
         }
 
-        // One signature per commit over the batch's last hash; the head is signed by the head signer (see remarks),
-        // except for a log's first commit, which has no head to trail.
-        var signedSeq = seq;
-        var head = new AuditHead(signedSeq, prevHash, events[count - 1].EventId);
-        var signature = Base64Url.EncodeToString(_signingKey.SignHash(hashes[count - 1], DSASignatureFormat.IeeeP1363FixedFieldConcatenation));
-        var carried = _headWrittenSeq == 0 ? new SignedHead(head, SignHead(_signingKey, head)) : TakeSignedHead();
+        // Rows are written unsigned; the signer signs the newest record (and the head) off the append path and a later
+        // commit writes the signature over the whole unsigned range (see remarks). A log's first commit signs itself.
+        var head = new AuditHead(seq, prevHash, events[count - 1].EventId);
+        var carried = _headWrittenSeq == 0 ? SignedHead.Sign(_signingKey, head) : TakeSignedHead();
         seq = _lastSeq;
         for (var i = 0; i < count; i++)
         {
@@ -823,10 +827,12 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             p[6].Value = jsons[i];
             p[7].Value = prevHashes[i];
             p[8].Value = hash;
-            p[9].Value = signature;
-            p[10].Value = seq == signedSeq ? DBNull.Value : signedSeq;
+            p[9].Value = "";
+            p[10].Value = DBNull.Value;
             insert.ExecuteNonQuery();
-            records[i] = new AuditRecord(seq, evt, prevHashes[i], hash, signature, seq == signedSeq ? null : signedSeq);
+            records[i] = carried is { } now && now.Head.Seq == head.Seq
+                ? new AuditRecord(seq, evt, prevHashes[i], hash, now.BatchSignature, seq == head.Seq ? null : head.Seq)
+                : new AuditRecord(seq, evt, prevHashes[i], hash, "", null);
         }
 
         if (carried is not null)
@@ -863,8 +869,19 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         }
     }
 
+    /// <summary>
+    /// Writes the signature of <paramref name="signed"/> over every unsigned record up to it (a batch signed by its
+    /// last record, as verification expects) and the signed head.
+    /// </summary>
     private void WriteHead(SqliteTransaction transaction, SignedHead signed)
     {
+        var sign = _sign ??= CreateSign();
+        sign.Transaction = transaction;
+        sign.Parameters[0].Value = signed.BatchSignature;
+        sign.Parameters[1].Value = signed.Head.Seq;
+        sign.Parameters[2].Value = Volatile.Read(ref _headWrittenSeq) + 1;
+        sign.ExecuteNonQuery();
+
         var meta = _meta ??= CreateMeta();
         meta.Transaction = transaction;
         meta.Parameters[0].Value = JsonSerializer.Serialize(signed.Head, AuditJsonContext.Default.AuditHead);
@@ -909,8 +926,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         var signed = TakeSignedHead();
         if (signed is null || signed.Head.Seq != tail)
         {
-            var head = new AuditHead(tail, _lastHash, _lastEventId);
-            signed = new SignedHead(head, SignHead(_signingKey, head));
+            signed = SignedHead.Sign(_signingKey, new AuditHead(tail, _lastHash, _lastEventId));
         }
 
         WriteHeadAlone(signed);
@@ -1003,12 +1019,12 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
 
                 if (NewestUnsignedHead() is { } head)
                 {
-                    var signature = SignHead(_headSigningKey, head);
+                    var signed = SignedHead.Sign(_headSigningKey, head);
                     lock (_headGate)
                     {
                         if (_signedHead is null || _signedHead.Head.Seq < head.Seq)
                         {
-                            _signedHead = new SignedHead(head, signature);
+                            _signedHead = signed;
                         }
                     }
                 }
@@ -1055,7 +1071,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         }
 
         var tail = new AuditHead(_lastSeq, _lastHash, _lastEventId);
-        WriteHeadAlone(new SignedHead(tail, SignHead(_signingKey, tail)));
+        WriteHeadAlone(SignedHead.Sign(_signingKey, tail));
         LogHeadRecovered(_logger, storedHead.Seq, tail.Seq);
         var recovered = new PendingAppend(new AuditEvent
         {
@@ -1123,6 +1139,16 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         insert.Parameters.Add("$sig", SqliteType.Text);
         insert.Parameters.Add("$signed", SqliteType.Integer);
         return insert;
+    }
+
+    private SqliteCommand CreateSign()
+    {
+        var sign = _writerConnection.CreateCommand();
+        sign.CommandText = "UPDATE audit_events SET signature = $sig, signed_seq = CASE WHEN seq = $to THEN NULL ELSE $to END WHERE seq BETWEEN $from AND $to";
+        sign.Parameters.Add("$sig", SqliteType.Text);
+        sign.Parameters.Add("$to", SqliteType.Integer);
+        sign.Parameters.Add("$from", SqliteType.Integer);
+        return sign;
     }
 
     private SqliteCommand CreateMeta()
@@ -1326,7 +1352,15 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     [LoggerMessage(EventId = 4102, Level = LogLevel.Warning, Message = "Audit database probe failed (SQLite error {ErrorCode}).")]
     private static partial void LogProbeFailed(ILogger logger, int errorCode);
 
-    private sealed record SignedHead(AuditHead Head, string Signature);
+    /// <summary>A head signed twice: <see cref="BatchSignature"/> over its record's hash (the signature of every unsigned
+    /// record up to it), <see cref="Signature"/> over the head itself.</summary>
+    private sealed record SignedHead(AuditHead Head, string Signature, string BatchSignature)
+    {
+        public static SignedHead Sign(ECDsa key, AuditHead head) => new(
+            head,
+            SignHead(key, head),
+            Base64Url.EncodeToString(key.SignHash(Convert.FromHexString(head.Hash), DSASignatureFormat.IeeeP1363FixedFieldConcatenation)));
+    }
 
     private sealed class PendingAppend(AuditEvent auditEvent, CancellationToken cancellationToken)
     {

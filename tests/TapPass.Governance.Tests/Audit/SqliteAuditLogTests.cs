@@ -399,9 +399,12 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
     /// <summary>Appends <paramref name="count"/> events at once so that the writer commits them in multi-event batches.</summary>
     private async Task<AuditRecord[]> AppendBurstAsync(int count)
     {
-        var records = await Task.WhenAll(Enumerable.Range(0, count).Select(i => _log.AppendAsync(Event(i), CancellationToken.None).AsTask()));
-        Array.Sort(records, (a, b) => a.Sequence.CompareTo(b.Sequence));
-        records.Should().Contain(r => r.SignedSequence != null, "a burst of appends is committed in batches of several events");
+        await Task.WhenAll(Enumerable.Range(0, count).Select(i => _log.AppendAsync(Event(i), CancellationToken.None).AsTask()));
+
+        // Signatures are written after the commit (see SqliteAuditLog remarks): read the records back, signed.
+        var records = (await _log.QueryAsync(new AuditQuery { Limit = 1000 }, CancellationToken.None)).Records.TakeLast(count).ToArray();
+        records.Should().HaveCount(count);
+        records.Should().Contain(r => r.SignedSequence != null, "one signature covers several records of a burst");
         return records;
     }
 
@@ -519,12 +522,14 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
     [Fact]
     public async Task Open_DatabaseWithoutSignedSeqColumn_AddsItAndStillVerifies()
     {
-        await AppendManyAsync(3);
+        // A database of the scheme before signed_seq held only self-signed records: a log's first commit is one.
+        await _log.AppendAsync(Event(0), CancellationToken.None);
+        (await ReadColumnAsync("SELECT count(*) FROM audit_events WHERE signed_seq IS NULL AND signature <> ''")).Should().Be("1");
         await TamperAsync("ALTER TABLE audit_events DROP COLUMN signed_seq");
 
         await AppendBurstAsync(100);
 
-        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 103, null));
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 101, null));
     }
 
     private static string Canonical(AuditEvent evt)
@@ -620,8 +625,8 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
     {
         await _log.AppendAsync(Event(0), CancellationToken.None);
         var firstHead = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head'");
-        var records = await AppendManyAsync(2);
-        var newestSignature = records[^1].Signature; // a real signature, but not over this head
+        await AppendManyAsync(2);
+        var newestSignature = await ReadColumnAsync("SELECT signature FROM audit_events WHERE seq = 1"); // a real signature, but not over this head
 
         await TamperAsync($"UPDATE audit_meta SET value = '{firstHead}' WHERE key = 'head'; UPDATE audit_meta SET value = '{newestSignature}' WHERE key = 'head_signature'");
 
@@ -651,6 +656,77 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
 
         await append.Should().ThrowAsync<ObjectDisposedException>();
         _log = Open();
+    }
+
+    [Fact]
+    public async Task Query_WhileAppendsGoOn_ReturnsOnlySignedRecordsThatVerify()
+    {
+        using var key = PublicKey();
+        using var stop = new CancellationTokenSource();
+        var appender = Task.Run(async () =>
+        {
+            var i = 0;
+            while (!stop.IsCancellationRequested)
+            {
+                await _log.AppendAsync(Event(i++), CancellationToken.None);
+            }
+        });
+
+        var seen = 0;
+        for (var round = 0; round < 20; round++)
+        {
+            var page = await _log.QueryAsync(new AuditQuery { Limit = 1000 }, CancellationToken.None);
+            var bySeq = page.Records.ToDictionary(r => r.Sequence);
+            foreach (var r in page.Records)
+            {
+                r.Signature.Should().NotBeEmpty("a query shows a record only once it is signed");
+                if (r.SignedSequence is { } s && !bySeq.ContainsKey(s))
+                {
+                    continue; // its signed record is past this page
+                }
+
+                var signed = r.SignedSequence is { } t ? bySeq[t] : r;
+                key.VerifyHash(Convert.FromHexString(signed.Hash), System.Buffers.Text.Base64Url.DecodeFromChars(r.Signature), DSASignatureFormat.IeeeP1363FixedFieldConcatenation)
+                    .Should().BeTrue();
+            }
+
+            seen = page.Records.Count;
+            await Task.Delay(2);
+        }
+
+        await stop.CancelAsync();
+        await appender;
+        seen.Should().BeGreaterThan(0);
+        (await _log.VerifyAsync(CancellationToken.None)).Verified.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Open_AfterAnUncleanShutdownWithUnsignedRecords_SignsThemAndRecordsTheRecovery()
+    {
+        await _log.AppendAsync(Event(0), CancellationToken.None);
+        var firstHead = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head'");
+        var firstSignature = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head_signature'");
+        await AppendManyAsync(2);
+
+        // As if the process had ended after committing the last two records, before their signature was written.
+        await TamperAsync($"UPDATE audit_events SET signature = '', signed_seq = NULL WHERE seq > 1; UPDATE audit_meta SET value = '{firstHead}' WHERE key = 'head'; UPDATE audit_meta SET value = '{firstSignature}' WHERE key = 'head_signature'");
+
+        (await ReadColumnAsync("SELECT count(*) FROM audit_events WHERE signature = ''")).Should().Be("0");
+        (await _log.VerifyAsync(CancellationToken.None)).Should().Be(new AuditVerification(true, 4, null));
+        var page = await _log.QueryAsync(new AuditQuery { Limit = 10 }, CancellationToken.None);
+        page.Records[^1].Event.EventType.Should().Be("audit.head_recovered");
+        page.Records[^1].Event.Details!["head_seq"].GetInt64().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Verify_UnsignedRecordBeforeTheHead_IsDetected()
+    {
+        await AppendManyAsync(4);
+
+        await TamperAsync("UPDATE audit_events SET signature = '', signed_seq = NULL WHERE seq = 2");
+
+        var result = await _log.VerifyAsync(CancellationToken.None);
+        result.Verified.Should().BeFalse();
     }
 
     private async Task<long> StoredHeadSeqAsync()

@@ -55,11 +55,17 @@ public sealed class ExfiltrationGateTests
         var detector = new ExfiltrationDetector();
         detector.Detect(prose).Should().BeEmpty();
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var results = detector.Detect(prose);
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The least of a few runs: the runtime may allocate on this thread now and then (tiering, a rejit), a copy of
+        // the text would show in every run.
+        var allocated = long.MaxValue;
+        for (var run = 0; run < 3; run++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var results = detector.Detect(prose);
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            results.Should().BeEmpty();
+        }
 
-        results.Should().BeEmpty();
         allocated.Should().BeLessThan(1024);
     }
 
