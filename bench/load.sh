@@ -189,6 +189,11 @@ done
 local_peak="$(peak_kb "$(cat "$work/local.pid")")"
 say "peak memory (VmHWM) of the TapPass server: $((local_peak / 1024)) MB"
 kill "$(cat "$work/local.pid")" 2>/dev/null || true
+# Part 1 leaves hundreds of MB of audit database behind; drop it and let write-back finish so that part 2's fsyncs
+# (one per audited request) do not queue behind it.
+wait "$(cat "$work/local.pid")" 2>/dev/null || true
+rm -rf "$work/local"
+sync
 
 # ---- part 2: overhead against an instant upstream ----------------------------------------------------------------
 mock_port="$(free_port)"
