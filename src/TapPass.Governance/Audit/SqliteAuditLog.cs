@@ -1144,7 +1144,9 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     private SqliteCommand CreateSign()
     {
         var sign = _writerConnection.CreateCommand();
-        sign.CommandText = "UPDATE audit_events SET signature = $sig, signed_seq = CASE WHEN seq = $to THEN NULL ELSE $to END WHERE seq BETWEEN $from AND $to";
+        // Only unsigned records (the tail after the last signed one): a signed record is never signed again, so whatever was
+        // done to the database while the log was closed cannot be signed over.
+        sign.CommandText = "UPDATE audit_events SET signature = $sig, signed_seq = CASE WHEN seq = $to THEN NULL ELSE $to END WHERE seq BETWEEN $from AND $to AND signature = ''";
         sign.Parameters.Add("$sig", SqliteType.Text);
         sign.Parameters.Add("$to", SqliteType.Integer);
         sign.Parameters.Add("$from", SqliteType.Integer);

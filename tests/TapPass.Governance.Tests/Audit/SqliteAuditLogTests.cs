@@ -729,6 +729,24 @@ public sealed class SqliteAuditLogTests : IAsyncLifetime
         result.Verified.Should().BeFalse();
     }
 
+    [Fact]
+    public async Task Append_AfterTheStoredHeadWasRemoved_NeverSignsAlreadySignedRecordsAgain()
+    {
+        await AppendManyAsync(3);
+        await _log.DisposeAsync(); // everything signed
+        _log = Open();
+        var before = await ReadColumnAsync("SELECT group_concat(signature, ',') FROM (SELECT signature FROM audit_events ORDER BY seq)");
+
+        await TamperAsync("DELETE FROM audit_meta");
+        await _log.AppendAsync(Event(3), CancellationToken.None); // the first commit after open writes a head again
+        await _log.DisposeAsync();
+        _log = Open();
+
+        var after = await ReadColumnAsync("SELECT group_concat(signature, ',') FROM (SELECT signature FROM audit_events WHERE seq <= 3 ORDER BY seq)");
+        after.Should().Be(before, "records signed before the log was opened keep their signatures");
+        (await ReadColumnAsync("SELECT count(*) FROM audit_events WHERE signature = ''")).Should().Be("0");
+    }
+
     private async Task<long> StoredHeadSeqAsync()
     {
         var head = await ReadColumnAsync("SELECT value FROM audit_meta WHERE key = 'head'");
