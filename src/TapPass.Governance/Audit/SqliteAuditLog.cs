@@ -56,7 +56,7 @@ namespace TapPass.Governance.Audit;
 /// on the record. This is the one edit the design trades away: the records of the last ≈ 10 ms before a crash could be
 /// altered or removed while the gateway is down without verification noticing. A stored head that does not hold
 /// (missing, bad signature, naming a record that is not there) is never signed over: verification reports it until
-/// the next commit writes a new head, as before.</para>
+/// the next commit writes a new head, as before. A record that is signed is never signed again.</para>
 /// <para>Idle appends: when nothing is queued and no commit is running or has just ended (within
 /// <see cref="InlineIdleGap"/>), an append has nothing to share a transaction with, so the caller commits it on its own
 /// thread instead of handing it to the writer and waiting to be woken again (two thread hand-offs, the largest part of
