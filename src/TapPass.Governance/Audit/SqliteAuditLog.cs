@@ -1036,9 +1036,15 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
                     ArmHeadTimer();
                 }
             }
-            catch (Exception ex) when (ex is SqliteException or CryptographicException)
+            catch (Exception ex)
             {
-                // Closing and verifying flush the head themselves; the next commit arms the timer again.
+                if (Volatile.Read(ref _disposed) != 0)
+                {
+                    return; // closing: DisposeAsync signs what is pending
+                }
+
+                // The loop must outlive a failure: closing, verifying and queries sign what is pending themselves, and
+                // the next commit arms the timer again.
                 Volatile.Write(ref _headTimerArmed, 0);
                 LogHeadFailed(_logger, ex);
             }
