@@ -338,6 +338,28 @@ internal static class ChatClientMapping
     }
 
     /// <summary>
+    /// The last update of a streamed answer, after its text: the runnable tool calls, usage, finish reason and the
+    /// TapPass metadata of the final response.
+    /// </summary>
+    public static ChatResponseUpdate FinalUpdate(ChatResponse response)
+    {
+        var contents = new List<AIContent>(response.ToolCalls.Count + 1);
+        foreach (var call in response.ToolCalls)
+        {
+            contents.Add(FunctionCall(call));
+        }
+
+        contents.Add(new UsageContent(Usage(response.Usage)));
+        return new ChatResponseUpdate(ChatRole.Assistant, contents)
+        {
+            ModelId = response.Model,
+            FinishReason = FinishReason(response.FinishReason),
+            AdditionalProperties = Metadata(response),
+            RawRepresentation = response,
+        };
+    }
+
+    /// <summary>
     /// A runnable tool call of an answer. Calls held for approval never get here (<see cref="ChatResponse.ToolCalls"/>
     /// excludes them), so no function-invoking client can run one; they travel in <see cref="TapPassChatKeys.ToolApprovals"/>.
     /// </summary>

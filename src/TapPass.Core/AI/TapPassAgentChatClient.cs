@@ -80,19 +80,6 @@ internal sealed class TapPassAgentChatClient : IChatClient
         }
 
         var response = stream.Response ?? throw new TapPassException("The stream ended without a final response.");
-        var contents = new List<AIContent>();
-        foreach (var call in response.ToolCalls)
-        {
-            contents.Add(ChatClientMapping.FunctionCall(call));
-        }
-
-        contents.Add(new UsageContent(ChatClientMapping.Usage(response.Usage)));
-        yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
-        {
-            ModelId = response.Model,
-            FinishReason = ChatClientMapping.FinishReason(response.FinishReason),
-            AdditionalProperties = ChatClientMapping.Metadata(response),
-            RawRepresentation = response,
-        };
+        yield return ChatClientMapping.FinalUpdate(response);
     }
 }

@@ -119,23 +119,7 @@ public sealed class TapPassChatClient : DelegatingChatClient
             var response = accumulator.ToResponse(reply.Headers, prepared.Flags, prepared.Request.Model ?? "");
             AnswerDecisions.ObserveAmbient(response.SessionId, response.AgentUuid, response.AuditUrl, response.TaskId);
             RaiseIfConfigured(response);
-            var contents = new List<AIContent>();
-            foreach (var content in ChatClientMapping.Contents(response))
-            {
-                if (content is FunctionCallContent)
-                {
-                    contents.Add(content);
-                }
-            }
-
-            contents.Add(new UsageContent(ChatClientMapping.Usage(response.Usage)));
-            yield return new ChatResponseUpdate(ChatRole.Assistant, contents)
-            {
-                ModelId = response.Model,
-                FinishReason = ChatClientMapping.FinishReason(response.FinishReason),
-                AdditionalProperties = ChatClientMapping.Metadata(response),
-                RawRepresentation = response,
-            };
+            yield return ChatClientMapping.FinalUpdate(response);
         }
     }
 
