@@ -772,7 +772,6 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
     {
         var count = batch.Count;
         var records = new AuditRecord[count];
-        var hashes = new byte[count][];
         var events = new AuditEvent[count];
         var seq = _lastSeq;
         var prevHash = _lastHash;
@@ -781,7 +780,7 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
         insert.Transaction = transaction;
         var p = insert.Parameters;
 
-        // Hash chain first (the signature of the batch covers the last hash), then one signature, then the rows.
+        // Hash chain first (a log's first commit signs the batch's last hash before its rows are written), then the rows.
         var prevHashes = new string[count];
         var jsons = new string[count];
         for (var i = 0; i < count; i++)
@@ -801,11 +800,11 @@ internal sealed partial class SqliteAuditLog : IAuditLog, IAuditLogProbe, IAsync
             _jsonWriter.Reset(_buffer);
             var (prevHashField, seqField) = AuditEventCanonicalWriter.WriteHashInput(_jsonWriter, evt, seq, prevHash);
             var hashInput = _buffer.WrittenSpan;
-            hashes[i] = SHA256.HashData(hashInput);
+            var hashBytes = SHA256.HashData(hashInput);
             jsons[i] = AuditEventCanonicalWriter.WithoutFields(hashInput, prevHashField, seqField);
             events[i] = evt;
             prevHashes[i] = prevHash;
-            prevHash = Convert.ToHexStringLower(hashes[i]);
+            prevHash = Convert.ToHexStringLower(hashBytes);
         }
 
         // Rows are written unsigned; the signer signs the newest record (and the head) off the append path and a later
